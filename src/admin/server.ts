@@ -1,0 +1,188 @@
+// The admin listener (loopback by default): health, readiness, metrics, config status and the
+// admin API. It shares no routes with the data listener. JSON only; bearer-token auth on /admin/*;
+// no cookies, no CORS.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Logger } from '../log.js';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly param?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface AdminRequest {
+  req: IncomingMessage;
+  url: URL;
+  params: Record<string, string>;
+  /** Name of the admin token used (for audit of revocations: "revoked by"). */
+  actor: string;
+  body(): Promise<unknown>;
+}
+
+export type AdminHandler = (r: AdminRequest) => Promise<unknown> | unknown;
+
+interface RouteDef {
+  method: string;
+  pattern: RegExp;
+  keys: string[];
+  handler: AdminHandler;
+  open: boolean;
+}
+
+/** A tiny method + path-pattern router: `/admin/sessions/:id`. */
+export class AdminRouter {
+  private readonly routes: RouteDef[] = [];
+
+  add(method: string, path: string, handler: AdminHandler, opts: { open?: boolean } = {}): this {
+    const keys: string[] = [];
+    const pattern = new RegExp(
+      '^' +
+        path.replace(/:([a-z_]+)/g, (_m, k: string) => {
+          keys.push(k);
+          return '([^/]+)';
+        }) +
+        '$',
+    );
+    this.routes.push({ method, pattern, keys, handler, open: opts.open === true });
+    return this;
+  }
+
+  find(method: string, path: string): { route: RouteDef; params: Record<string, string> } | { allowed: string[] } | null {
+    const allowed: string[] = [];
+    for (const route of this.routes) {
+      const m = route.pattern.exec(path);
+      if (!m) continue;
+      if (route.method !== method) {
+        allowed.push(route.method);
+        continue;
+      }
+      const params: Record<string, string> = {};
+      route.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1] as string)));
+      return { route, params };
+    }
+    return allowed.length ? { allowed } : null;
+  }
+}
+
+/** Admin bearer tokens: GATEHOUSE_ADMIN_TOKEN and/or admin.tokens_file (lines `name: token` or bare tokens). */
+export class AdminTokens {
+  private digests: Array<{ name: string; digest: Buffer }> = [];
+
+  static async load(file: string | undefined, env = process.env): Promise<AdminTokens> {
+    const t = new AdminTokens();
+    if (env.GATEHOUSE_ADMIN_TOKEN) t.add('env', env.GATEHOUSE_ADMIN_TOKEN);
+    if (file) {
+      const text = await readFile(file, 'utf8');
+      text.split('\n').forEach((line, i) => {
+        const s = line.trim();
+        if (!s || s.startsWith('#')) return;
+        const m = /^([A-Za-z0-9_.@-]+):\s*(\S+)$/.exec(s);
+        t.add(m ? (m[1] as string) : `token-${i + 1}`, m ? (m[2] as string) : s);
+      });
+    }
+    return t;
+  }
+
+  get count(): number {
+    return this.digests.length;
+  }
+
+  private add(name: string, token: string): void {
+    this.digests.push({ name, digest: sha256(token) });
+  }
+
+  /** Constant-time: digests have equal length, and every token is compared. */
+  check(header: string | undefined): string | null {
+    if (!header || !/^bearer\s+/i.test(header)) return null;
+    const given = sha256(header.replace(/^bearer\s+/i, '').trim());
+    let found: string | null = null;
+    for (const t of this.digests) if (timingSafeEqual(t.digest, given) && found === null) found = t.name;
+    return found;
+  }
+}
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+const MAX_BODY = 1024 * 1024;
+
+export function createAdminServer(router: AdminRouter, tokens: () => AdminTokens, logger: Logger): http.Server {
+  return http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+    void handle(router, tokens(), logger, req, res);
+  });
+}
+
+async function handle(router: AdminRouter, tokens: AdminTokens, logger: Logger, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://admin');
+  } catch {
+    return send(res, 400, { error: 'bad request target' });
+  }
+  const found = router.find(req.method ?? 'GET', url.pathname);
+  if (!found) return send(res, 404, { error: `no such endpoint: ${req.method} ${url.pathname}` });
+  if ('allowed' in found) {
+    res.setHeader('allow', found.allowed.join(', '));
+    return send(res, 405, { error: `method ${req.method} not allowed; use ${found.allowed.join(', ')}` });
+  }
+  let actor = 'anonymous';
+  if (!found.route.open) {
+    const name = tokens.check(req.headers.authorization);
+    if (name === null) {
+      res.setHeader('www-authenticate', 'Bearer realm="gatehouse-admin"');
+      return send(res, 401, { error: tokens.count === 0 ? 'admin API disabled: set GATEHOUSE_ADMIN_TOKEN or admin.tokens_file' : 'missing or invalid admin token' });
+    }
+    actor = `admin:${name}`;
+  }
+  const r: AdminRequest = { req, url, params: found.params, actor, body: () => readJson(req) };
+  try {
+    const out = await found.route.handler(r);
+    if (out instanceof RawResponse) {
+      res.writeHead(out.status, { 'content-type': out.contentType });
+      res.end(out.body);
+      return;
+    }
+    send(res, req.method === 'POST' && out && typeof out === 'object' && 'created' in out ? 201 : 200, out ?? {});
+  } catch (err) {
+    if (err instanceof HttpError) return send(res, err.status, { error: err.message, ...(err.param ? { param: err.param } : {}) });
+    logger.error({ err, path: url.pathname }, 'admin request failed');
+    send(res, 500, { error: 'internal error; see the gateway log' });
+  }
+}
+
+/** A non-JSON answer (e.g. Prometheus text). */
+export class RawResponse {
+  constructor(
+    readonly status: number,
+    readonly contentType: string,
+    readonly body: string,
+  ) {}
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, null, 2) + '\n';
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new HttpError(413, 'request body too large (1 MiB max)');
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text.trim()) return {};
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(400, `request body is not valid JSON: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,192 @@
+// The one source of truth for both config file kinds: runtime validation (ajv) and the published
+// JSON Schemas (schema/*.json, for editors' YAML support) are generated from these definitions.
+// TypeBox was picked because one declaration gives the JSON Schema *and* the static TS type.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+const StrictObject = <T extends Parameters<typeof Type.Object>[0]>(props: T, description?: string) =>
+  Type.Object(props, { additionalProperties: false, ...(description ? { description } : {}) });
+
+/** "30s", "5m", "8h", "7d", "250ms". */
+export const Duration = Type.String({
+  pattern: '^[0-9]+(ms|s|m|h|d)$',
+  description: 'A duration: a whole number followed by ms, s, m, h or d (e.g. 30s, 8h).',
+});
+/** "host:port" (IPv6 hosts in brackets). */
+export const ListenAddress = Type.String({
+  pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]*):[0-9]{1,5}$',
+  description: 'host:port to listen on, e.g. 127.0.0.1:8080 or [::1]:8080.',
+});
+const StringOrList = Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]);
+const Cidr = Type.String({ minLength: 1, description: 'An IPv4 or IPv6 address or CIDR, e.g. 10.0.0.0/8.' });
+
+// ---------------------------------------------------------------- app files (apps/*.yaml)
+
+export const Rule = StrictObject(
+  {
+    everyone: Type.Optional(Type.Literal(true)),
+    email: Type.Optional(StringOrList),
+    email_domain: Type.Optional(StringOrList),
+    group: Type.Optional(StringOrList),
+    idp: Type.Optional(StringOrList),
+    auth_method: Type.Optional(StringOrList),
+    ip: Type.Optional(Type.Union([Cidr, Type.Array(Cidr, { minItems: 1 })])),
+    country: Type.Optional(StringOrList),
+    claim: Type.Optional(
+      StrictObject({
+        name: Type.String({ minLength: 1, description: 'Claim name; dots reach into objects (org.team).' }),
+        value: Type.Union([
+          Type.String(),
+          Type.Number(),
+          Type.Boolean(),
+          Type.Array(Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { minItems: 1 }),
+        ]),
+      }),
+    ),
+    service_token: Type.Optional(StringOrList),
+    valid_certificate: Type.Optional(Type.Literal(true)),
+  },
+  'A rule: exactly one selector.',
+);
+
+export const Policy = StrictObject({
+  name: Type.String({ minLength: 1 }),
+  action: Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('bypass'), Type.Literal('service_auth')]),
+  include: Type.Optional(Type.Array(Rule)),
+  require: Type.Optional(Type.Array(Rule)),
+  exclude: Type.Optional(Type.Array(Rule)),
+  issuers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'service_auth: token issuers accepted besides service tokens.' })),
+});
+
+export const AppFile = StrictObject(
+  {
+    name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]*$', description: 'App name: lowercase letters, digits, - and _.' }),
+    hosts: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Exact host names or wildcards (*.corp.example).' }),
+    paths: Type.Optional(Type.Array(Type.String({ pattern: '^/' }), { minItems: 1, description: 'Path prefixes; default [/].' })),
+    upstream: Type.String({ minLength: 1, description: 'http:// or https:// URL of the application.' }),
+    ca: Type.Optional(Type.String({ description: 'PEM file of the CA that signs an https upstream.' })),
+    timeout: Type.Optional(Duration),
+    connect_timeout: Type.Optional(Duration),
+    idle_timeout: Type.Optional(Duration),
+    policies: Type.Array(Policy, { description: 'Evaluated in order: service_auth and bypass, then deny, then allow.' }),
+    show_denial_reasons: Type.Optional(Type.Boolean()),
+    identity_headers: Type.Optional(Type.Union([Type.Literal('cloudflare'), Type.Literal('pomerium'), Type.Literal('oauth2-proxy')])),
+    pass_credentials: Type.Optional(Type.Boolean()),
+    audience: Type.Optional(Type.String({ minLength: 1 })),
+    session_duration: Type.Optional(Duration),
+    identity_providers: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    websocket_origins: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Extra origins allowed to open WebSockets with a cookie.' })),
+  },
+  'A Gatehouse application file: one app per file.',
+);
+
+// ---------------------------------------------------------------- gateway.yaml
+
+export const TokenIssuer = StrictObject({
+  issuer: Type.String({ minLength: 1 }),
+  jwks: Type.Optional(Type.String({ description: 'Local JWKS file.' })),
+  jwks_uri: Type.Optional(Type.String({ description: 'Remote JWKS URL.' })),
+  secret: Type.Optional(Type.String({ description: 'HMAC secret (HS* algorithms only), at least 32 bytes.' })),
+  audience: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
+  algorithms: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  groups_claim: Type.Optional(Type.String({ minLength: 1 })),
+  email_claim: Type.Optional(Type.String({ minLength: 1 })),
+  clock_tolerance: Type.Optional(Duration),
+  jwks_cooldown: Type.Optional(Duration),
+});
+
+export const ServiceToken = StrictObject({
+  name: Type.String({ minLength: 1 }),
+  client_id: Type.String({ minLength: 1 }),
+  secret_hash: Type.String({ minLength: 1, description: 'Output of `gatehouse users hash-password` for the client secret.' }),
+  expires_at: Type.Optional(Type.String({ format: 'date-time' })),
+});
+
+export const IdentityProvider = StrictObject({
+  id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]*$' }),
+  type: Type.Union([Type.Literal('oidc'), Type.Literal('local_users')]),
+  name: Type.Optional(Type.String()),
+  issuer: Type.Optional(Type.String()),
+  client_id: Type.Optional(Type.String()),
+  client_secret: Type.Optional(Type.String()),
+  scopes: Type.Optional(Type.Array(Type.String())),
+  groups_claim: Type.Optional(Type.String()),
+  end_session: Type.Optional(Type.Boolean()),
+  file: Type.Optional(Type.String()),
+});
+
+export const GatewayFile = StrictObject(
+  {
+    listen: ListenAddress,
+    tls: Type.Optional(StrictObject({ cert: Type.String(), key: Type.String(), client_ca: Type.Optional(Type.String()) })),
+    public_url_scheme: Type.Optional(Type.Union([Type.Literal('http'), Type.Literal('https')])),
+    workers: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+    trusted_proxies: Type.Optional(Type.Array(Cidr)),
+    country_header: Type.Optional(Type.String({ minLength: 1 })),
+    limits: Type.Optional(
+      StrictObject({
+        headers_timeout: Type.Optional(Duration),
+        request_timeout: Type.Optional(Duration),
+        keep_alive_timeout: Type.Optional(Duration),
+        max_header_size: Type.Optional(Type.Integer({ minimum: 1024 })),
+        max_connections: Type.Optional(Type.Integer({ minimum: 1 })),
+        drain_timeout: Type.Optional(Duration),
+      }),
+    ),
+    admin: StrictObject({
+      listen: ListenAddress,
+      tokens_file: Type.Optional(Type.String()),
+    }),
+    session: StrictObject({
+      cookie: Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" }),
+      keys: Type.String(),
+      duration: Type.Optional(Duration),
+      cookie_domain: Type.Optional(Type.String()),
+      secure_cookie: Type.Optional(Type.Boolean({ description: 'Default true; false is accepted only on a plain-http loopback listener.' })),
+      cache: Type.Optional(
+        StrictObject({
+          max_entries: Type.Optional(Type.Integer({ minimum: 1 })),
+          max_bytes: Type.Optional(Type.Integer({ minimum: 1024 })),
+          max_ttl: Type.Optional(Duration),
+        }),
+      ),
+    }),
+    store: StrictObject({
+      sqlite: Type.Optional(Type.String()),
+      postgres: Type.Optional(Type.String()),
+      postgres_tls: Type.Optional(
+        StrictObject({ ca: Type.Optional(Type.String()), reject_unauthorized: Type.Optional(Type.Boolean()) }),
+      ),
+      queue_limit: Type.Optional(Type.Integer({ minimum: 100 })),
+    }),
+    apps: Type.String({ description: 'Directory of per-application YAML files.' }),
+    log: Type.Optional(StrictObject({ level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))) })),
+    audit: Type.Optional(
+      StrictObject({
+        record_allowed: Type.Optional(Type.Union([Type.Literal('aggregate'), Type.Literal('all')])),
+        retention: Type.Optional(Duration),
+        redact_claims: Type.Optional(Type.Array(Type.String())),
+      }),
+    ),
+    token_issuers: Type.Optional(Type.Array(TokenIssuer)),
+    service_tokens: Type.Optional(Type.Array(ServiceToken)),
+    identity_providers: Type.Optional(Type.Array(IdentityProvider)),
+    login: Type.Optional(
+      StrictObject({
+        lockout_threshold: Type.Optional(Type.Integer({ minimum: 1 })),
+        lockout_window: Type.Optional(Duration),
+        lockout_duration: Type.Optional(Duration),
+      }),
+    ),
+  },
+  'Gatehouse gateway configuration (gateway.yaml).',
+);
+
+export type RuleFile = Static<typeof Rule>;
+export type PolicyFile = Static<typeof Policy>;
+export type AppFileT = Static<typeof AppFile>;
+export type GatewayFileT = Static<typeof GatewayFile>;
+export type TokenIssuerFile = Static<typeof TokenIssuer>;
+export type ServiceTokenFile = Static<typeof ServiceToken>;
+export type IdentityProviderFile = Static<typeof IdentityProvider>;
+
+export const schemas: Record<string, TSchema> = { gateway: GatewayFile, app: AppFile };

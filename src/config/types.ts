@@ -1,0 +1,150 @@
+// The validated, resolved, frozen configuration the gateway runs on. Built once per (re)load by
+// config/load.ts; everything request-time code needs is precomputed here (durations in ms, paths
+// absolute, CIDRs parsed, policies compiled) so that no request rebuilds what the config determined.
+import type { PolicyConfig } from '../policy/types.js';
+import type { CompiledPolicies } from '../policy/evaluate.js';
+import type { IpMatcher } from '../policy/ip.js';
+
+export interface ListenAddr {
+  host: string;
+  port: number;
+}
+
+export interface AppConfig {
+  name: string;
+  /** Absolute path of the app's YAML file (for messages). */
+  file: string;
+  /** Lowercased exact hosts and wildcard suffixes (`*.corp.example` → ".corp.example"). */
+  hosts: string[];
+  /** Path prefixes, each starting with "/", no trailing slash except "/" itself; default ["/"]. */
+  paths: string[];
+  upstream: URL;
+  /** PEM contents of the upstream CA, when `ca` is set. */
+  ca?: string;
+  /** No response headers within this → 504 (default 30s). A response already streaming is not cut by it. */
+  timeoutMs: number;
+  /** TCP/TLS connect to the upstream (default 5s). */
+  connectTimeoutMs: number;
+  /** No bytes either way on an upstream connection for this long → abort (default 60s; SSE heartbeats must be faster). */
+  idleTimeoutMs: number;
+  policies: PolicyConfig[];
+  compiled: CompiledPolicies;
+  showDenialReasons: boolean;
+  identityHeaders?: 'cloudflare' | 'pomerium' | 'oauth2-proxy';
+  passCredentials: boolean;
+  /** `aud` of the assertion sent upstream: `audience` or the app name. */
+  audience: string;
+  sessionDurationMs?: number;
+  identityProviders?: string[];
+  websocketOrigins: string[];
+}
+
+export interface TokenIssuerConfig {
+  issuer: string;
+  jwksFile?: string;
+  jwksUri?: string;
+  secret?: string;
+  audience: string[];
+  algorithms: string[];
+  groupsClaim: string;
+  emailClaim: string;
+  clockToleranceSec: number;
+  jwksCooldownMs: number;
+}
+
+export interface ServiceTokenConfig {
+  name: string;
+  clientId: string;
+  secretHash: string;
+  /** Epoch ms, when set. */
+  expiresAt?: number;
+}
+
+export interface IdentityProviderConfig {
+  id: string;
+  type: 'oidc' | 'local_users';
+  name: string;
+  issuer?: string;
+  clientId?: string;
+  clientSecret?: string;
+  scopes: string[];
+  groupsClaim: string;
+  endSession: boolean;
+  /** Absolute path of the users file (local_users); its existence is checked by the login module, not here. */
+  file?: string;
+}
+
+export interface GatewayConfig {
+  /** Absolute path of gateway.yaml. */
+  file: string;
+  /** SHA-256 (hex, first 16 chars) over gateway.yaml and every app file, as loaded. */
+  hash: string;
+  loadedAt: Date;
+  listen: ListenAddr;
+  /**
+   * PEM *contents* (not paths) of the data listener's certificate chain, key and optional client CA:
+   * read at load, so a missing or unreadable file is a config error with a position. Never log them.
+   */
+  tls?: { cert: string; key: string; clientCa?: string };
+  /** Scheme of the public URLs (redirects, rd): https when tls is set or public_url_scheme says so. */
+  publicScheme: 'http' | 'https';
+  workers: number;
+  /** Peers whose X-Forwarded-* / X-Request-Id are believed; IpMatcher.none when unset. */
+  trustedProxies: IpMatcher;
+  countryHeader?: string;
+  /**
+   * Server limits. Defaults: headers 15s, request 15m (whole request, body included — generous for
+   * uploads on slow links; 0 disables), keep-alive 5s, 16384-byte headers, 10000 connections, drain 10s.
+   */
+  limits: {
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    maxHeaderSize: number;
+    maxConnections: number;
+    drainTimeoutMs: number;
+  };
+  admin: { listen: ListenAddr; tokensFile?: string };
+  session: {
+    cookie: string;
+    keysFile: string;
+    durationMs: number;
+    cookieDomain?: string;
+    secureCookie: boolean;
+    cache: { maxEntries: number; maxBytes: number; maxTtlMs: number };
+  };
+  /** Exactly one of sqlite (absolute path, or ":memory:") and postgres (URL); postgresTls.ca is PEM contents. */
+  store: { sqlite?: string; postgres?: string; postgresTls?: { ca?: string; rejectUnauthorized: boolean }; queueLimit: number };
+  appsDir: string;
+  logLevel: string;
+  audit: { recordAllowed: 'aggregate' | 'all'; retentionMs: number; redactClaims: string[] };
+  tokenIssuers: TokenIssuerConfig[];
+  serviceTokens: ServiceTokenConfig[];
+  identityProviders: IdentityProviderConfig[];
+  login: { lockoutThreshold: number; lockoutWindowMs: number; lockoutDurationMs: number };
+  apps: AppConfig[];
+}
+
+/** One problem found while loading: `file:line:col message`. */
+export interface ConfigProblem {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  return `${p.file}:${p.line}:${p.col} ${p.message}`;
+}
+
+/** Every problem, one `file:line:col message` line each. */
+export function formatProblems(problems: readonly ConfigProblem[]): string {
+  return problems.map(formatProblem).join('\n');
+}

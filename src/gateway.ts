@@ -1,0 +1,235 @@
+// Composition root: config watcher, store, caches, pipeline and both listeners, wired once.
+// Order of shutdown matters: stop accepting, drain in-flight requests, flush the audit queue,
+// close the store.
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { ConfigManager } from './config/watch.js';
+import type { GatewayConfig } from './config/types.js';
+import { createLogger, type Logger } from './log.js';
+import { Metrics } from './metrics.js';
+import { loadOrCreateKeySet } from './auth/keys.js';
+import { RevocationSet } from './auth/revocations.js';
+import { Authenticator } from './auth/authenticator.js';
+import { AssertionSigner } from './auth/assertion.js';
+import { openStore } from './store/open.js';
+import { RecordWriter } from './store/writer.js';
+import { startRetention } from './store/retention.js';
+import type { Store } from './store/types.js';
+import { Forwarder } from './pipeline/forward.js';
+import { Pipeline } from './pipeline/index.js';
+import { Recorder } from './pipeline/record.js';
+import { WebSocketRegistry } from './pipeline/websockets.js';
+import type { GatehouseEndpoints, Services } from './pipeline/services.js';
+import { AdminRouter, AdminTokens, createAdminServer } from './admin/server.js';
+import { registerOps } from './admin/ops.js';
+
+export interface GatewayOptions {
+  configFile: string;
+  logger?: Logger;
+  /** Override listen addresses (tests use port 0). */
+  listen?: { data?: string; admin?: string };
+  /** Serve the admin listener (default true; with `workers`, only worker 1 does). */
+  admin?: boolean;
+  /** Hook for modules that need the wired services (login endpoints, admin API). */
+  extend?: (g: Gateway) => Promise<void> | void;
+}
+
+export class Gateway {
+  readonly startedAt = new Date();
+  dataServer!: http.Server;
+  adminServer!: http.Server;
+  readonly adminRouter = new AdminRouter();
+  private adminTokens = new AdminTokens();
+  private retention?: { stop(): void };
+  private closing?: Promise<void>;
+  private serveAdmin = true;
+
+  private constructor(
+    readonly configs: ConfigManager,
+    readonly logger: Logger,
+    readonly store: Store,
+    readonly writer: RecordWriter,
+    readonly services: Services,
+  ) {}
+
+  static async start(opts: GatewayOptions): Promise<Gateway> {
+    const logger = opts.logger ?? createLogger();
+    const configs = await ConfigManager.start(opts.configFile, logger);
+    const config = configs.current;
+    logger.level = config.logLevel;
+
+    const keys = await loadOrCreateKeySet(config.session.keysFile);
+    const store = await openStore(config.store, logger);
+    const writer = new RecordWriter(store, { queueLimit: config.store.queueLimit, logger });
+    const revocations = new RevocationSet();
+    revocations.load(await store.loadRevocations());
+    const authenticator = await Authenticator.create(config, keys, revocations, logger);
+    const websockets = new WebSocketRegistry(revocations);
+    const metrics = new Metrics({
+      cache: () => authenticator.cacheStats(),
+      audit: () => writer.stats(),
+      issuers: () => authenticator.status(),
+      revoked: () => revocations.size,
+      websockets: () => websockets.size,
+    });
+    const forwarder = new Forwarder(logger, { upstreamError: (app, kind) => metrics.upstreamError(app, kind) });
+    const services: Services = {
+      logger,
+      metrics,
+      authenticator,
+      revocations,
+      assertions: new AssertionSigner(keys),
+      keys,
+      recorder: new Recorder(writer),
+      forwarder,
+      websockets,
+    };
+    const g = new Gateway(configs, logger, store, writer, services);
+    g.serveAdmin = opts.admin !== false;
+    g.adminTokens = await AdminTokens.load(config.admin.tokensFile);
+    registerOps(g.adminRouter, { configs, metrics, store, writer, authenticator, startedAt: g.startedAt });
+    configs.on('reload', (next: GatewayConfig) => void g.onReload(next));
+    configs.on('reloadFailed', () => metrics.reload(false));
+    g.retention = startRetention(store, config.audit.retentionMs, logger);
+    if (opts.extend) await opts.extend(g);
+    await g.listen(config, opts.listen);
+    return g;
+  }
+
+  /** Set by the login module: /.gatehouse/login, callback, logout, identity. */
+  setEndpoints(endpoints: GatehouseEndpoints): void {
+    this.services.endpoints = endpoints;
+  }
+
+  /**
+   * Revoke one session everywhere: durable in the store first (a failure throws and nothing is
+   * claimed), then refused by this process's in-memory set on the very next request.
+   */
+  async revokeSession(id: string, by: string, reason: string): Promise<boolean> {
+    const known = await this.store.revokeSession(id, by, reason, Date.now());
+    if (known) this.services.revocations.revokeSession(id);
+    return known;
+  }
+
+  /** Log a user out everywhere; returns the revoked session ids. */
+  async revokeUser(email: string, by: string, reason: string): Promise<string[]> {
+    const ids = await this.store.revokeUser(email, by, reason, Date.now());
+    for (const id of ids) this.services.revocations.revokeSession(id);
+    return ids;
+  }
+
+  /** Every session issued before now must log in again to use this app. */
+  async revokeApp(app: string): Promise<number> {
+    const at = Date.now();
+    await this.store.revokeApp(app, at);
+    this.services.revocations.revokeAppBefore(app, at);
+    return at;
+  }
+
+  get dataUrl(): string {
+    return urlOf(this.dataServer, this.configs.current.tls ? 'https' : 'http');
+  }
+
+  get adminUrl(): string {
+    return urlOf(this.adminServer, 'http');
+  }
+
+  private async onReload(next: GatewayConfig): Promise<void> {
+    this.services.metrics.reload(true);
+    this.logger.level = next.logLevel;
+    try {
+      await this.services.authenticator.update(next);
+      this.adminTokens = await AdminTokens.load(next.admin.tokensFile);
+    } catch (err) {
+      this.logger.error({ err }, 'applying reloaded config failed');
+    }
+  }
+
+  private async listen(config: GatewayConfig, override: GatewayOptions['listen']): Promise<void> {
+    const pipeline = new Pipeline(this.configs, this.services);
+    const l = config.limits;
+    const serverOpts: http.ServerOptions = {
+      headersTimeout: l.headersTimeoutMs,
+      requestTimeout: l.requestTimeoutMs,
+      keepAliveTimeout: l.keepAliveTimeoutMs,
+      maxHeaderSize: l.maxHeaderSize,
+      connectionsCheckingInterval: Math.min(1000, l.headersTimeoutMs),
+    };
+    this.dataServer = config.tls
+      ? https.createServer({
+          ...serverOpts,
+          cert: readFileSync(config.tls.cert),
+          key: readFileSync(config.tls.key),
+          ...(config.tls.clientCa ? { ca: readFileSync(config.tls.clientCa), requestCert: true, rejectUnauthorized: false } : {}),
+        })
+      : http.createServer(serverOpts);
+    this.dataServer.maxConnections = l.maxConnections;
+    this.dataServer.on('request', pipeline.handleRequest);
+    this.dataServer.on('upgrade', pipeline.handleUpgrade);
+    this.dataServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    });
+    this.adminServer = createAdminServer(this.adminRouter, () => this.adminTokens, this.logger);
+    await listenOn(this.dataServer, override?.data ?? `${config.listen.host}:${config.listen.port}`);
+    if (this.serveAdmin) await listenOn(this.adminServer, override?.admin ?? `${config.admin.listen.host}:${config.admin.listen.port}`);
+    this.logger.info({ data: this.dataUrl, admin: this.serveAdmin ? this.adminUrl : undefined, apps: config.apps.length, config: config.hash }, 'gatehouse listening');
+  }
+
+  /** Graceful stop: no new connections, in-flight requests drain (bounded), records flushed. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const drainMs = this.configs.current.limits.drainTimeoutMs;
+    const drained = new Promise<void>((resolve) => this.dataServer.close(() => resolve()));
+    this.dataServer.closeIdleConnections();
+    // WebSockets are conversations, not requests: nothing to drain, close them now.
+    this.services.websockets.close();
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, drainMs).unref());
+    await Promise.race([drained, deadline]);
+    this.dataServer.closeAllConnections();
+    this.services.forwarder.close();
+    if (this.adminServer.listening) {
+      await new Promise<void>((resolve) => {
+        this.adminServer.close(() => resolve());
+        this.adminServer.closeAllConnections();
+      });
+    }
+    this.retention?.stop();
+    this.configs.close();
+    this.services.authenticator.close();
+    try {
+      await this.writer.flush();
+    } catch (err) {
+      this.logger.error({ err }, 'could not flush pending audit records');
+    }
+    this.writer.close();
+    await this.store.close();
+    this.logger.info('gatehouse stopped');
+  }
+}
+
+function urlOf(server: http.Server, scheme: string): string {
+  const a = server.address() as AddressInfo;
+  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  return `${scheme}://${host}:${a.port}`;
+}
+
+function listenOn(server: http.Server, addr: string): Promise<void> {
+  const i = addr.lastIndexOf(':');
+  const host = addr.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
+  const port = Number(addr.slice(i + 1));
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,50 @@
+// Stage 3 — authorize: evaluate the app's policies against the identity and the request facts.
+// No identity where one is needed → 401 (or a login redirect for browsers); a deny → 403.
+import { reject, type Rejection } from '../errors.js';
+import type { RequestContext } from '../context.js';
+import { evaluate } from '../policy/evaluate.js';
+import type { Services } from './services.js';
+
+export function authorize(ctx: RequestContext, s: Services): Rejection | undefined {
+  const app = ctx.app as NonNullable<RequestContext['app']>;
+  const identity = ctx.identity ?? null;
+  const decision = evaluate(app.compiled, identity, ctx.facts);
+  ctx.decision = decision;
+
+  if (decision.outcome === 'deny') {
+    // Nothing allowed an anonymous caller: ask for credentials rather than refuse.
+    if (identity === null && decision.reason === 'no_policy_matched') return unauthenticated(ctx, s);
+    return reject('forbidden', decision.reason);
+  }
+  if (ctx.upgrade && ctx.credentialSource === 'cookie' && !originAllowed(ctx)) {
+    return reject('forbidden', 'cross_site_websocket', { message: 'WebSocket connections with a session cookie must come from the app’s own origin.' });
+  }
+  return undefined;
+}
+
+function unauthenticated(ctx: RequestContext, s: Services): Rejection {
+  const reason = ctx.credentialError ?? 'token_missing';
+  const req = ctx.req;
+  const navigation = (req.method === 'GET' || req.method === 'HEAD') && !ctx.upgrade && (req.headers.accept ?? '').includes('text/html');
+  if (navigation && s.endpoints?.loginAvailable(ctx)) {
+    const original = `${ctx.proto}://${req.headers.host ?? ctx.host}${ctx.path}${ctx.query}`;
+    return reject('unauthenticated', reason, { redirect: `/.gatehouse/login?rd=${encodeURIComponent(original)}` });
+  }
+  const realm = (ctx.app as NonNullable<RequestContext['app']>).name;
+  const challenge = ctx.credentialError ? `Bearer realm="${realm}", error="invalid_token"` : `Bearer realm="${realm}"`;
+  return reject('unauthenticated', reason, { headers: { 'www-authenticate': challenge } });
+}
+
+/** Cross-site WebSocket hijacking guard: the browser's Origin must be the app's own host (or listed). */
+function originAllowed(ctx: RequestContext): boolean {
+  const origin = ctx.req.headers.origin;
+  if (typeof origin !== 'string') return false;
+  const app = ctx.app as NonNullable<RequestContext['app']>;
+  if (app.websocketOrigins.includes(origin)) return true;
+  try {
+    const u = new URL(origin);
+    return u.host.toLowerCase() === (ctx.req.headers.host ?? '').toLowerCase();
+  } catch {
+    return false;
+  }
+}

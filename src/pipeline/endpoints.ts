@@ -1,0 +1,32 @@
+// Between authenticate and authorize: /.gatehouse/* on every app host. certs is answered here;
+// login, callback, logout and identity belong to the login module. Unknown paths are 404.
+import type { ServerResponse } from 'node:http';
+import { reject, type Rejection } from '../errors.js';
+import type { RequestContext } from '../context.js';
+import { GATEHOUSE_PREFIX } from './route.js';
+import type { Services } from './services.js';
+
+/** Marker: the stage answered the request itself. */
+export const HANDLED = 'handled' as const;
+
+export function endpoints(ctx: RequestContext, s: Services, res: ServerResponse | null): Rejection | typeof HANDLED | undefined | Promise<Rejection | typeof HANDLED | undefined> {
+  if (!ctx.path.startsWith(GATEHOUSE_PREFIX)) return undefined;
+  if (res === null) return reject('route_not_found', 'no_route');
+  if (ctx.path === '/.gatehouse/certs') {
+    const body = JSON.stringify(s.keys.publicJwks);
+    ctx.status = 200;
+    ctx.bytes = body.length;
+    res.writeHead(200, {
+      'content-type': 'application/jwk-set+json',
+      'cache-control': 'public, max-age=300',
+      'x-request-id': ctx.requestId,
+      'content-length': Buffer.byteLength(body),
+    });
+    res.end(body);
+    return HANDLED;
+  }
+  if (!s.endpoints) return reject('route_not_found', 'no_route');
+  const handled = s.endpoints.handle(ctx, ctx.req, res);
+  if (handled instanceof Promise) return handled.then((h) => (h ? HANDLED : reject('route_not_found', 'no_route')));
+  return handled ? HANDLED : reject('route_not_found', 'no_route');
+}

@@ -1,0 +1,176 @@
+// The road every request walks, in one ordered list:
+//
+//   route ─▶ authenticate ─▶ endpoints ─▶ authorize ─▶ record ─▶ forward
+//    400/404   (never rejects)  /.gatehouse/*  401/302/403  (never waits)  502/504
+//
+// A stage returns undefined to pass, a Rejection (an expected "no", as a value) or HANDLED when it
+// answered itself. `throw` is for bugs: it becomes a 500 with the request id. Stages only return a
+// Promise when they must wait (a cache miss); the runner stays synchronous otherwise.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { ConfigManager } from '../config/watch.js';
+import type { RequestContext } from '../context.js';
+import { reject, type Rejection } from '../errors.js';
+import { authenticate } from './authenticate.js';
+import { authorize } from './authorize.js';
+import { endpoints, HANDLED } from './endpoints.js';
+import { prepareUpstreamHeaders } from './headers.js';
+import { record } from './record.js';
+import { clientInfo, requestId } from './request.js';
+import { sendRejection, sendUpgradeRejection } from './respond.js';
+import { route } from './route.js';
+import type { Services } from './services.js';
+
+type StageResult = Rejection | typeof HANDLED | undefined;
+type Stage = (ctx: RequestContext, s: Services, res: ServerResponse | null) => StageResult | Promise<StageResult>;
+
+export const STAGES: readonly Stage[] = [route, authenticate, endpoints, authorize, record];
+
+interface Transport {
+  res: ServerResponse | null;
+  socket: Duplex | null;
+  head: Buffer | null;
+  trustedPeer: boolean;
+}
+
+export class Pipeline {
+  constructor(
+    private readonly configs: ConfigManager,
+    private readonly s: Services,
+  ) {}
+
+  /** The data listener's 'request' handler. */
+  handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const { ctx, trustedPeer } = this.createContext(req, false);
+    res.once('close', () => this.finished(ctx, res));
+    this.runFrom(0, ctx, { res, socket: null, head: null, trustedPeer });
+  };
+
+  /** The data listener's 'upgrade' handler: WebSockets walk the same road. */
+  handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    const upgrade = (req.headers.upgrade ?? '').toLowerCase();
+    const { ctx, trustedPeer } = this.createContext(req, true);
+    if (upgrade !== 'websocket') {
+      // h2c and other upgrades are never forwarded.
+      sendUpgradeRejection(ctx, socket, reject('bad_request', 'unsupported_upgrade', { message: 'only WebSocket upgrades are supported' }));
+      return;
+    }
+    socket.once('close', () => this.finished(ctx, null));
+    this.runFrom(0, ctx, { res: null, socket, head, trustedPeer });
+  };
+
+  private createContext(req: IncomingMessage, upgrade: boolean): { ctx: RequestContext; trustedPeer: boolean } {
+    const config = this.configs.current;
+    const tlsSocket = req.socket as TLSSocket;
+    const client = clientInfo(req, config.trustedProxies, tlsSocket.encrypted === true);
+    const facts: RequestContext['facts'] = { clientIp: client.clientIp };
+    if (config.countryHeader && client.trustedPeer) {
+      const c = req.headers[config.countryHeader.toLowerCase()];
+      if (typeof c === 'string' && c) facts.country = c;
+    }
+    if (tlsSocket.encrypted && config.tls?.clientCa) {
+      const cert = tlsSocket.getPeerCertificate();
+      if (cert && cert.subject) facts.certificate = { verified: tlsSocket.authorized, subject: String(cert.subject.CN), fingerprint: cert.fingerprint256 };
+    }
+    const ctx: RequestContext = {
+      requestId: requestId(req, client.trustedPeer),
+      startedAt: performance.now(),
+      config,
+      req,
+      upgrade,
+      host: '',
+      path: '',
+      query: '',
+      proto: client.proto,
+      clientIp: client.clientIp,
+      facts,
+    };
+    return { ctx, trustedPeer: client.trustedPeer };
+  }
+
+  private runFrom(start: number, ctx: RequestContext, t: Transport): void {
+    for (let i = start; i < STAGES.length; i++) {
+      let result: StageResult | Promise<StageResult>;
+      try {
+        result = (STAGES[i] as Stage)(ctx, this.s, t.res);
+      } catch (err) {
+        this.fail(ctx, t, err);
+        return;
+      }
+      if (result instanceof Promise) {
+        result.then(
+          (r) => (r === undefined ? this.runFrom(i + 1, ctx, t) : this.stop(ctx, t, r)),
+          (err: unknown) => this.fail(ctx, t, err),
+        );
+        return;
+      }
+      if (result !== undefined) {
+        this.stop(ctx, t, result);
+        return;
+      }
+    }
+    this.forward(ctx, t);
+  }
+
+  private stop(ctx: RequestContext, t: Transport, r: Rejection | typeof HANDLED): void {
+    if (r === HANDLED) return;
+    this.s.recorder.rejected(ctx, r);
+    this.respond(ctx, t, r);
+  }
+
+  private respond(ctx: RequestContext, t: Transport, r: Rejection): void {
+    if (t.res) sendRejection(ctx, t.res, r);
+    else if (t.socket) sendUpgradeRejection(ctx, t.socket, r);
+  }
+
+  private fail(ctx: RequestContext, t: Transport, err: unknown): void {
+    this.s.logger.error({ err, requestId: ctx.requestId }, 'request failed');
+    this.respond(ctx, t, reject('internal_error', 'internal_error'));
+  }
+
+  private forward(ctx: RequestContext, t: Transport): void {
+    try {
+      prepareUpstreamHeaders(ctx, this.s, t.trustedPeer);
+      const onFail = (rej: Rejection): void => this.respond(ctx, t, rej);
+      if (t.res) this.s.forwarder.web(ctx, t.res, onFail);
+      else if (t.socket) {
+        this.s.websockets.track(ctx, t.socket);
+        this.s.forwarder.ws(ctx, t.socket, t.head ?? Buffer.alloc(0), onFail);
+      }
+    } catch (err) {
+      this.fail(ctx, t, err);
+    }
+  }
+
+  /** Access log and metrics, once per request, when the response is done (or aborted). */
+  private finished(ctx: RequestContext, res: ServerResponse | null): void {
+    const status = res ? (res.headersSent ? res.statusCode : 499) : (ctx.status ?? 101);
+    const seconds = (performance.now() - ctx.startedAt) / 1000;
+    this.s.metrics.request(ctx, status, seconds);
+    const log = this.s.logger;
+    if (log.isLevelEnabled('info')) {
+      log.info(
+        {
+          type: 'access',
+          requestId: ctx.requestId,
+          clientIp: ctx.clientIp,
+          app: ctx.app?.name,
+          method: ctx.req.method,
+          host: ctx.host,
+          path: ctx.path,
+          status,
+          bytes: ctx.bytes,
+          durationMs: Math.round(seconds * 1e4) / 10,
+          user: ctx.identity?.email ?? ctx.identity?.subject,
+          decision: ctx.decision?.outcome,
+          policy: ctx.decision?.policy ?? undefined,
+          reason: ctx.credentialError ?? (ctx.decision && ctx.decision.outcome !== 'allow' ? ctx.decision.reason : undefined),
+          ws: ctx.upgrade || undefined,
+        },
+        'request',
+      );
+    }
+  }
+}

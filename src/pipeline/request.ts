@@ -1,0 +1,175 @@
+// Request-line and header hygiene, shared by the route stage and the WebSocket path. Everything
+// here is pure string work on what Node's parser gave us: no allocation beyond the results.
+import type { IncomingMessage } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { IpMatcher } from '../policy/ip.js';
+
+export type PathResult = { ok: true; path: string; query: string } | { ok: false; reason: string; message: string };
+
+const ENCODED_DOT = /%2e/gi;
+// Control characters raw or percent-encoded, and encoded/raw slashes that would let a path mean
+// one thing to us and another to the upstream.
+// eslint-disable-next-line no-control-regex -- refusing control characters is the point
+const FORBIDDEN_RAW = /[\x00-\x1f\x7f\\]/;
+const FORBIDDEN_ENCODED = /%(?:2f|5c|[01][0-9a-f]|7f)/i;
+
+/**
+ * Splits a request target into a normalised path and the raw query. Dot segments (also
+ * percent-encoded ones) are resolved, so the path we route and evaluate is exactly the one we
+ * forward. Encoded slashes, backslashes and control characters are refused.
+ */
+export function normalizeTarget(target: string): PathResult {
+  const q = target.indexOf('?');
+  const rawPath = q === -1 ? target : target.slice(0, q);
+  const query = q === -1 ? '' : target.slice(q);
+  if (rawPath.charCodeAt(0) !== 47 /* / */) return bad('bad_path', 'the request path must start with "/"');
+  if (FORBIDDEN_RAW.test(rawPath) || FORBIDDEN_RAW.test(query)) {
+    return bad('forbidden_character', 'backslashes and control characters are not allowed in the path');
+  }
+  if (FORBIDDEN_ENCODED.test(rawPath)) {
+    return bad('encoded_separator', 'encoded slashes, backslashes and control characters are not allowed in the path');
+  }
+  // Fast path: nothing that could form a dot segment.
+  if (rawPath.indexOf('.') === -1 && rawPath.indexOf('%') === -1) return { ok: true, path: rawPath, query };
+  return { ok: true, path: removeDotSegments(rawPath), query };
+}
+
+function bad(reason: string, message: string): PathResult {
+  return { ok: false, reason, message };
+}
+
+/** RFC 3986 §5.2.4, treating %2e as "." so `%2e%2e` and `.%2e` are parent segments too. */
+export function removeDotSegments(path: string): string {
+  const input = path.split('/');
+  const out: string[] = [];
+  for (let i = 1; i < input.length; i++) {
+    const seg = input[i] as string;
+    const plain = seg.indexOf('%') === -1 ? seg : seg.replace(ENCODED_DOT, '.');
+    if (plain === '.') {
+      if (i === input.length - 1) out.push('');
+      continue;
+    }
+    if (plain === '..') {
+      out.pop();
+      if (i === input.length - 1) out.push('');
+      continue;
+    }
+    out.push(seg);
+  }
+  return '/' + out.join('/');
+}
+
+export type HostResult = { ok: true; host: string } | { ok: false; reason: string; message: string };
+
+/**
+ * The routing host: exactly one Host header, agreeing with an absolute-form target's authority;
+ * port stripped, lowercased, trailing dot removed.
+ */
+export function requestHost(req: IncomingMessage): HostResult {
+  const raw = req.rawHeaders;
+  let hostCount = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 4 && name.toLowerCase() === 'host') hostCount++;
+  }
+  const header = req.headers.host;
+  if (hostCount === 0 || !header) return { ok: false, reason: 'missing_host', message: 'the Host header is required' };
+  if (hostCount > 1) return { ok: false, reason: 'duplicate_host', message: 'more than one Host header' };
+  const host = canonicalHost(header);
+  if (host === null) return { ok: false, reason: 'bad_host', message: 'the Host header is not a valid host name' };
+  const url = req.url ?? '';
+  if (url.charCodeAt(0) !== 47) {
+    // absolute-form: http://authority/path — the authority must be the Host.
+    const m = /^https?:\/\/([^/?#]*)/i.exec(url);
+    if (!m || canonicalHost(m[1] as string) !== host) {
+      return { ok: false, reason: 'host_mismatch', message: 'the request target names a different host than the Host header' };
+    }
+  }
+  return { ok: true, host };
+}
+
+const HOST_CHARS = /^[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/;
+
+/** "Wiki.Corp.Example.:8443" → "wiki.corp.example"; null when it is not a host. */
+export function canonicalHost(value: string): string | null {
+  let h = value.trim().toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    if (end === -1) return null;
+    h = h.slice(0, end + 1);
+  } else {
+    const colon = h.indexOf(':');
+    if (colon !== -1) h = h.slice(0, colon);
+    if (h.endsWith('.')) h = h.slice(0, -1);
+  }
+  if (h.length === 0 || !HOST_CHARS.test(h)) return null;
+  return h;
+}
+
+/** The path and query of the target, for absolute-form too. */
+export function requestTarget(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  if (url.charCodeAt(0) === 47) return url;
+  const m = /^https?:\/\/[^/?#]*(.*)$/i.exec(url);
+  const rest = m ? (m[1] as string) : '';
+  return rest === '' ? '/' : rest.charCodeAt(0) === 63 /* ? */ ? '/' + rest : rest;
+}
+
+/** Header names with "_" are refused: some frameworks read X_Auth_Email as X-Auth-Email. */
+export function underscoreHeader(req: IncomingMessage): string | null {
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.indexOf('_') !== -1) return name;
+  }
+  return null;
+}
+
+export interface ClientInfo {
+  clientIp: string;
+  proto: 'http' | 'https';
+  /** The peer is a trusted proxy: its X-Forwarded-* and X-Request-Id are believed. */
+  trustedPeer: boolean;
+}
+
+/** Resolves the client address through trusted proxies (rightmost untrusted X-Forwarded-For hop). */
+export function clientInfo(req: IncomingMessage, trusted: IpMatcher, tlsListener: boolean): ClientInfo {
+  const peer = stripMapped(req.socket.remoteAddress ?? '');
+  const ownProto = tlsListener ? 'https' : 'http';
+  if (trusted.size === 0 || !trusted.contains(peer)) return { clientIp: peer, proto: ownProto, trustedPeer: false };
+  let clientIp = peer;
+  const xff = req.headers['x-forwarded-for'];
+  if (typeof xff === 'string' && xff.length > 0) {
+    const hops = xff.split(',');
+    for (let i = hops.length - 1; i >= 0; i--) {
+      const hop = stripMapped((hops[i] as string).trim());
+      if (hop === '') break;
+      clientIp = hop;
+      if (!trusted.contains(hop)) break;
+    }
+  }
+  const xfp = req.headers['x-forwarded-proto'];
+  const proto = xfp === 'https' || xfp === 'http' ? xfp : ownProto;
+  return { clientIp, proto, trustedPeer: true };
+}
+
+function stripMapped(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.indexOf('.') !== -1 ? ip.slice(7) : ip;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** X-Request-Id from a trusted proxy when well-formed, otherwise a new one. */
+export function requestId(req: IncomingMessage, trustedPeer: boolean): string {
+  if (trustedPeer) {
+    const given = req.headers['x-request-id'];
+    if (typeof given === 'string' && REQUEST_ID.test(given)) return given;
+  }
+  return randomUUID();
+}
+
+/** Does the client prefer an HTML page (a browser navigation)? */
+export function wantsHtml(req: IncomingMessage): boolean {
+  const accept = req.headers.accept;
+  return typeof accept === 'string' && accept.indexOf('text/html') !== -1;
+}

@@ -1,0 +1,112 @@
+// Turns a Rejection into a response: HTML for browsers, JSON otherwise, always with the request id.
+// The one place that knows what each error code looks like to a client.
+import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { STATUS_CODES } from 'node:http';
+import { ERRORS, type Rejection } from '../errors.js';
+import type { RequestContext } from '../context.js';
+import { wantsHtml } from './request.js';
+
+export function sendRejection(ctx: RequestContext, res: ServerResponse, rej: Rejection): void {
+  const status = rej.redirect ? 302 : ERRORS[rej.code].status;
+  ctx.status = status;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.setHeader('x-request-id', ctx.requestId);
+  res.setHeader('cache-control', 'no-store');
+  if (rej.headers) for (const [k, v] of Object.entries(rej.headers)) res.setHeader(k, v);
+  if (rej.redirect) {
+    res.statusCode = 302;
+    res.setHeader('location', rej.redirect);
+    res.end();
+    return;
+  }
+  const body = pageBody(ctx, rej);
+  const html = wantsHtml(ctx.req);
+  const payload = html ? renderHtml(body) : JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('content-type', html ? 'text/html; charset=utf-8' : 'application/json');
+  res.setHeader('content-length', Buffer.byteLength(payload));
+  if (html) res.setHeader('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'");
+  ctx.bytes = Buffer.byteLength(payload);
+  res.end(ctx.req.method === 'HEAD' ? undefined : payload);
+}
+
+/** A rejected WebSocket upgrade: a plain HTTP response on the raw socket, then close. */
+export function sendUpgradeRejection(ctx: RequestContext, socket: Duplex, rej: Rejection): void {
+  const status = ERRORS[rej.code].status;
+  ctx.status = status;
+  const payload = JSON.stringify(pageBody(ctx, rej));
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    'connection: close',
+    'content-type: application/json',
+    `content-length: ${Buffer.byteLength(payload)}`,
+    `x-request-id: ${ctx.requestId}`,
+  ];
+  if (rej.headers) for (const [k, v] of Object.entries(rej.headers)) lines.push(`${k}: ${v}`);
+  if (socket.writable) socket.end(lines.join('\r\n') + '\r\n\r\n' + payload);
+  else socket.destroy();
+}
+
+interface PageBody {
+  error: string;
+  status: number;
+  title: string;
+  message: string;
+  request_id: string;
+  reason?: string;
+  app?: string;
+  email?: string;
+  reasons?: string[];
+  hint?: string;
+}
+
+function pageBody(ctx: RequestContext, rej: Rejection): PageBody {
+  const def = ERRORS[rej.code];
+  const body: PageBody = {
+    error: rej.code,
+    status: def.status,
+    title: def.title,
+    message: rej.message ?? def.detail,
+    request_id: ctx.requestId,
+  };
+  if (rej.code === 'unauthenticated' || rej.code === 'bad_request') body.reason = rej.reason;
+  if (rej.code === 'forbidden') {
+    if (ctx.app) body.app = ctx.app.name;
+    if (ctx.identity?.email) body.email = ctx.identity.email;
+    body.hint = 'If you think you should have access, give this request id to your administrator.';
+    if (ctx.app?.showDenialReasons && ctx.decision) {
+      body.reason = ctx.decision.reason;
+      body.reasons = ctx.decision.reasons;
+    }
+  }
+  if (rej.code === 'upstream_unavailable' || rej.code === 'upstream_timeout') {
+    body.hint = 'Try again in a moment; if it persists, give this request id to your administrator.';
+  }
+  return body;
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+
+function renderHtml(b: PageBody): string {
+  const rows: string[] = [];
+  if (b.app) rows.push(`<dt>Application</dt><dd>${escapeHtml(b.app)}</dd>`);
+  if (b.email) rows.push(`<dt>Signed in as</dt><dd>${escapeHtml(b.email)}</dd>`);
+  rows.push(`<dt>Request id</dt><dd><code>${escapeHtml(b.request_id)}</code></dd>`);
+  if (b.reason) rows.push(`<dt>Reason</dt><dd><code>${escapeHtml(b.reason)}</code></dd>`);
+  const reasons = b.reasons?.length
+    ? `<ul>${b.reasons.map((r) => `<li><code>${escapeHtml(r)}</code></li>`).join('')}</ul>`
+    : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>${b.status} ${escapeHtml(b.title)}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}
+h1{font-size:1.4rem}dt{font-weight:600;margin-top:.5rem}dd{margin:0}code{background:#f3f3f3;padding:0 .2rem}</style>
+</head><body><h1>${escapeHtml(b.title)}</h1><p>${escapeHtml(b.message)}</p>
+<dl>${rows.join('')}</dl>${reasons}${b.hint ? `<p>${escapeHtml(b.hint)}</p>` : ''}
+<p><small>Gatehouse</small></p></body></html>`;
+}

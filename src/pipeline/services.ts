@@ -1,0 +1,34 @@
+// The long-lived parts the stages use. Built once by gateway.ts; stages receive them, never
+// import them, so each stage can be tested with the real parts wired to a test config.
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { RevocationSet } from '../auth/revocations.js';
+import type { AssertionSigner } from '../auth/assertion.js';
+import type { KeySet } from '../auth/keys.js';
+import type { Recorder } from './record.js';
+import type { Forwarder } from './forward.js';
+import type { RequestContext } from '../context.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WebSocketRegistry } from './websockets.js';
+
+/** Serves /.gatehouse/* (login, callback, logout, identity). certs is served by the pipeline itself. */
+export interface GatehouseEndpoints {
+  /** Returns true when it handled (answered) the request. */
+  handle(ctx: RequestContext, req: IncomingMessage, res: ServerResponse): boolean | Promise<boolean>;
+  /** Is browser login available for this app (so a 401 becomes a redirect to /.gatehouse/login)? */
+  loginAvailable(ctx: RequestContext): boolean;
+}
+
+export interface Services {
+  logger: Logger;
+  metrics: Metrics;
+  authenticator: Authenticator;
+  revocations: RevocationSet;
+  assertions: AssertionSigner;
+  keys: KeySet;
+  recorder: Recorder;
+  forwarder: Forwarder;
+  websockets: WebSocketRegistry;
+  endpoints?: GatehouseEndpoints;
+}

@@ -1,0 +1,173 @@
+// The store interface: what the session audit records and what the admin API reads. SQLite
+// (store/sqlite.ts) and PostgreSQL (store/postgres.ts) implement it; test/store/conformance.ts
+// runs the same cases against both. Times are epoch milliseconds. Never a raw token anywhere.
+
+export interface SessionRecord {
+  id: string;
+  kind: 'session' | 'token' | 'service';
+  userId: string;
+  email: string | null;
+  name: string | null;
+  idp: string | null;
+  issuer: string;
+  groups: string[];
+  amr: string[];
+  /** Verified claims minus audit.redact_claims. */
+  claims: Record<string, unknown>;
+  network: {
+    loginIp: string | null;
+    loginUserAgent: string | null;
+    loginCountry: string | null;
+    lastIp: string | null;
+    lastUserAgent: string | null;
+  };
+  device: { certSubject?: string; certFingerprint?: string } | null;
+  issuedAt: number;
+  expiresAt: number;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  revokedAt: number | null;
+  revokedBy: string | null;
+  revokeReason: string | null;
+}
+
+/** Insert-or-touch: a new session is inserted whole; a known one gets last-seen fields updated. */
+export type SessionUpsert = Omit<SessionRecord, 'revokedAt' | 'revokedBy' | 'revokeReason'>;
+
+export interface AppActivity {
+  sessionId: string;
+  app: string;
+  /** How many requests this record stands for (aggregated allows). */
+  count: number;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  lastPath: string;
+}
+
+export interface DecisionRecord {
+  requestId: string;
+  time: number;
+  app: string;
+  sessionId: string | null;
+  email: string | null;
+  method: string;
+  host: string;
+  /** Path without the query string. */
+  path: string;
+  clientIp: string;
+  outcome: 'allow' | 'deny' | 'bypass' | 'unauthenticated';
+  policy: string | null;
+  /** A policy reason (policy_allow, no_policy_matched …) or a token reason (expired …). */
+  reason: string;
+  reasons: string[];
+  configHash: string;
+}
+
+export interface IdentityChange {
+  email: string;
+  time: number;
+  sessionId: string;
+  /** e.g. { groups: { added: ["admins"], removed: [] }, claims: { changed: ["department"] } } */
+  change: { groups?: { added: string[]; removed: string[] }; claims?: { changed: string[] } };
+}
+
+export interface RecordBatch {
+  sessions: SessionUpsert[];
+  activity: AppActivity[];
+  decisions: DecisionRecord[];
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Sessions ordered by last_seen_at desc, id desc. Filters combine with AND. */
+export interface SessionQuery {
+  /** Exact, case-insensitive. */
+  email?: string;
+  /** user_id (the `sub`, or the service token's name). */
+  user?: string;
+  /** Sessions with recorded activity on this app. */
+  app?: string;
+  /** true: not revoked and not expired at `now`; false: revoked or expired. */
+  active?: boolean;
+  /** Reference time for `active` (epoch ms); defaults to the current time. */
+  now?: number;
+  /** 1..1000 (clamped). */
+  limit: number;
+  /** An opaque `nextCursor` from the previous page; a bad one throws StoreQueryError('cursor'). */
+  cursor?: string;
+}
+
+/** Decisions ordered by time desc (newest first). Filters combine with AND. */
+export interface DecisionQuery {
+  requestId?: string;
+  email?: string;
+  app?: string;
+  outcome?: string;
+  /** Epoch ms, inclusive. */
+  since?: number;
+  sessionId?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/** What every instance must know in memory to refuse revoked sessions on a cache hit. */
+export interface RevocationState {
+  sessionIds: string[];
+  /** App name → epoch ms: sessions issued before it must log in again for that app. */
+  appCutoffs: Record<string, number>;
+}
+
+export interface UserSummary {
+  email: string;
+  name: string | null;
+  activeSessions: number;
+  lastSeenAt: number;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /**
+   * Writes one batch in one transaction. Throws on failure; the writer keeps the batch. A new
+   * session is inserted whole (and compared with the user's previous session from the same issuer
+   * and IdP for identity history); a known one only gets last_seen_at/last_ip/last_user_agent
+   * updated. Activity for a session id the store does not know is ignored (never fails the batch).
+   */
+  writeBatch(batch: RecordBatch): Promise<void>;
+  /**
+   * Durable before it resolves. Returns false for an unknown session id. An already revoked
+   * session keeps its first revocation and returns true.
+   */
+  revokeSession(id: string, by: string, reason: string, at: number): Promise<boolean>;
+  /** Revokes every unrevoked session of the user; returns their ids. */
+  revokeUser(email: string, by: string, reason: string, at: number): Promise<string[]>;
+  /** Sessions issued before `at` must log in again for `app` (a later cutoff only moves it forward). */
+  revokeApp(app: string, at: number): Promise<void>;
+  /** Every revoked session id still in the store, and every app cutoff. */
+  loadRevocations(): Promise<RevocationState>;
+  getSession(id: string): Promise<SessionRecord | null>;
+  listSessions(q: SessionQuery): Promise<Page<SessionRecord & { apps: string[] }>>;
+  /** Per-app activity of one session, most recent first. */
+  sessionActivity(id: string): Promise<AppActivity[]>;
+  /** Sessions that used the app and are usable at `activeAt`: not revoked, not expired, not cut off. */
+  appSessions(app: string, activeAt: number): Promise<Array<SessionRecord & { activity: AppActivity }>>;
+  /** Every user (by email) with sessions in the store, most recently seen first. */
+  listUsers(now: number): Promise<UserSummary[]>;
+  /** The user's sessions, newest first. */
+  userSessions(email: string): Promise<SessionRecord[]>;
+  /** Identity changes of the user, newest first. */
+  identityHistory(email: string): Promise<IdentityChange[]>;
+  listDecisions(q: DecisionQuery): Promise<Page<DecisionRecord>>;
+  /**
+   * Latest recorded identity per user who used the app since `since` (for what-if policy tests).
+   * A user is an email, or issuer + user id for sessions without one (service tokens).
+   */
+  appIdentities(app: string, since: number): Promise<SessionRecord[]>;
+  /** Deletes decisions with time < before and sessions (with their activity) with expires_at < before. */
+  purge(before: number): Promise<{ decisions: number; sessions: number }>;
+  /** Cheap write probe for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
