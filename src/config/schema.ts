@@ -172,6 +172,9 @@ export const GatewayFile = StrictObject(
     identity_providers: Type.Optional(Type.Array(IdentityProvider)),
     login: Type.Optional(
       StrictObject({
+        host: Type.Optional(
+          Type.String({ minLength: 1, description: 'Host where sign-in happens for every app (one IdP redirect URI); other domains get the session by a single-use handoff code.' }),
+        ),
         lockout_threshold: Type.Optional(Type.Integer({ minimum: 1 })),
         lockout_window: Type.Optional(Duration),
         lockout_duration: Type.Optional(Duration),

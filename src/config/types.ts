@@ -121,7 +121,17 @@ export interface GatewayConfig {
   tokenIssuers: TokenIssuerConfig[];
   serviceTokens: ServiceTokenConfig[];
   identityProviders: IdentityProviderConfig[];
-  login: { lockoutThreshold: number; lockoutWindowMs: number; lockoutDurationMs: number };
+  login: {
+    /**
+     * Where sign-in happens for every app (the IdP redirect URI is <scheme>://<host>/.gatehouse/callback);
+     * apps on other domains receive the session through a single-use handoff code. Unset: each app
+     * host signs in on its own.
+     */
+    host?: string;
+    lockoutThreshold: number;
+    lockoutWindowMs: number;
+    lockoutDurationMs: number;
+  };
   apps: AppConfig[];
 }
 
