@@ -1,0 +1,103 @@
+// The identity assertion sent upstream (X-Gatehouse-Jwt-Assertion): a short-lived JWT signed with the
+// gateway's key, aud = the app's audience, verifiable with /.gatehouse/certs.
+//
+// Signing happens on the forward path of every allowed request, so it is (a) synchronous — node:crypto
+// signs in a few microseconds without a Promise, where jose's WebCrypto signing is async — and (b)
+// cached per verified identity and audience until a minute before the assertion expires. Only
+// SIGNING is done here by hand (three base64url parts); every verification, here and in the tests,
+// goes through jose.
+import { constants, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { Identity } from '../policy/types.js';
+import type { KeySet, SigningAlgorithm } from './keys.js';
+import { GATEWAY_ISSUER } from './verify.js';
+
+/** Upper bound of an assertion's lifetime. */
+export const ASSERTION_TTL_SEC = 300;
+/** A cached assertion is replaced this long before it expires, so upstreams never see one about to lapse. */
+export const ASSERTION_REFRESH_MARGIN_MS = 60_000;
+
+type Signer = (data: Buffer, key: KeyObject) => Buffer;
+
+const SIGNERS: Record<SigningAlgorithm, Signer> = {
+  ES256: (d, key) => nodeSign('sha256', d, { key, dsaEncoding: 'ieee-p1363' }),
+  ES384: (d, key) => nodeSign('sha384', d, { key, dsaEncoding: 'ieee-p1363' }),
+  ES512: (d, key) => nodeSign('sha512', d, { key, dsaEncoding: 'ieee-p1363' }),
+  RS256: (d, key) => nodeSign('sha256', d, key),
+  PS256: (d, key) => nodeSign('sha256', d, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }),
+  EdDSA: (d, key) => nodeSign(null, d, key),
+};
+
+const b64url = (s: string): string => Buffer.from(s, 'utf8').toString('base64url');
+
+interface Cached {
+  identity: Identity;
+  token: string;
+  refreshAt: number;
+}
+
+export class AssertionSigner {
+  private readonly header: string;
+  private readonly signer: Signer;
+  private readonly key: KeyObject;
+  private readonly cache: LRUCache<string, Cached>;
+  signatures = 0;
+
+  constructor(keys: KeySet, opts: { maxEntries?: number } = {}) {
+    const { alg, kid, key } = keys.signingKey;
+    this.header = b64url(JSON.stringify({ alg, kid, typ: 'JWT' }));
+    this.signer = SIGNERS[alg];
+    this.key = key;
+    this.cache = new LRUCache({ max: opts.maxEntries ?? 10_000 });
+  }
+
+  sign(identity: Identity, audience: string, now = Date.now()): string {
+    // Keyed by issuer + session id + audience, and served only to the very identity object it was
+    // made for (the verified-token cache hands out one object per token), so two issuers' equal
+    // jti values can never share an assertion.
+    const cacheKey = `${identity.issuer}\0${identity.sessionId}\0${audience}`;
+    const hit = this.cache.get(cacheKey);
+    if (hit !== undefined && hit.identity === identity && now < hit.refreshAt) return hit.token;
+
+    const iat = Math.floor(now / 1000);
+    const exp = Math.min(iat + ASSERTION_TTL_SEC, identity.expiresAt);
+    const claims: Record<string, unknown> = {
+      iss: GATEWAY_ISSUER,
+      aud: audience,
+      sub: identity.subject,
+      iat,
+      exp,
+      email: identity.email,
+      name: identity.name,
+      groups: identity.groups,
+      amr: identity.amr,
+      idp: identity.idp,
+      sid: identity.sessionId,
+      service_token: identity.serviceToken,
+    };
+    const input = `${this.header}.${b64url(JSON.stringify(claims))}`;
+    const token = `${input}.${this.signer(Buffer.from(input, 'ascii'), this.key).toString('base64url')}`;
+    this.signatures++;
+    const refreshAt = exp * 1000 - ASSERTION_REFRESH_MARGIN_MS;
+    if (refreshAt > now) this.cache.set(cacheKey, { identity, token, refreshAt });
+    return token;
+  }
+}
+
+// Node refuses header values outside tab, 0x20–0x7E and 0x80–0xFF (and CR/LF would split headers).
+const UNSAFE_HEADER_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * A claim value as a header value: unchanged when safe, percent-encoded (encodeURIComponent) when it
+ * holds CR, LF, NUL, other control characters or characters outside Latin-1, null when it cannot be
+ * encoded (a lone surrogate). Never throws.
+ */
+export function headerSafe(value: string): string | null {
+  if (typeof value !== 'string') return null;
+  if (!UNSAFE_HEADER_CHAR.test(value)) return value;
+  try {
+    return encodeURIComponent(value);
+  } catch {
+    return null;
+  }
+}

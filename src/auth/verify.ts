@@ -1,0 +1,200 @@
+// Token verification, pinned per issuer. The order matters:
+//   1. size and shape checks, before any decoding (token_too_large, token_malformed);
+//   2. the unverified `iss` is read ONLY to pick which issuer's keys and rules apply;
+//   3. jose verifies signature and claims with that issuer's pinned algorithms, iss, aud, required
+//      exp/iat/sub and clock tolerance — keys come only from the issuer's configured key set, never
+//      from the token's own jwk/jku/x5u headers;
+//   4. the identity is built from the verified claims only.
+// Every failure becomes a TokenReason in toTokenReason(), the one place jose's errors are converted.
+import { createHash } from 'node:crypto';
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import type { TokenReason } from '../errors.js';
+import type { Identity } from '../policy/types.js';
+import type { KeyResolver } from './keys.js';
+import { KeysUnavailableError } from './remote-jwks.js';
+
+/** Tokens longer than this are refused before parsing. */
+export const MAX_TOKEN_LENGTH = 8192;
+/** The `iss` and `aud` of tokens the gateway mints. */
+export const GATEWAY_ISSUER = 'gatehouse';
+export const GATEWAY_AUDIENCE = 'gatehouse';
+
+/** How one issuer's tokens are checked and turned into an identity. */
+export interface IssuerRules {
+  issuer: string;
+  /** 'session' for the gateway's own tokens, 'token' for external issuers. */
+  kind: 'session' | 'token';
+  /** A key resolver (JWKS) or an HMAC secret. */
+  key: KeyResolver | Uint8Array;
+  algorithms: string[];
+  audience: string[];
+  clockToleranceSec: number;
+  groupsClaim: string;
+  emailClaim: string;
+}
+
+export type VerifyResult = { ok: true; identity: Identity } | { ok: false; reason: TokenReason; error?: unknown };
+
+// Three base64url parts; the signature may be empty so that `alg: none` reaches jose and is
+// reported as alg_not_allowed rather than as a shape error.
+const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]*$/;
+
+/** Shape checks done before any decoding. */
+export function precheck(token: string): TokenReason | null {
+  if (token.length > MAX_TOKEN_LENGTH) return 'token_too_large';
+  if (!COMPACT_JWS.test(token)) return 'token_malformed';
+  return null;
+}
+
+/**
+ * The unverified `iss`, used only to choose the issuer's rules (nothing else is read from an
+ * unverified token): "" when absent or not a string (no issuer of ours), null when the payload is
+ * not a JSON object at all.
+ */
+export function peekIssuer(token: string): string | null {
+  const start = token.indexOf('.') + 1;
+  const end = token.indexOf('.', start);
+  let payload: unknown;
+  try {
+    payload = JSON.parse(Buffer.from(token.slice(start, end), 'base64url').toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return null;
+  const iss = (payload as { iss?: unknown }).iss;
+  return typeof iss === 'string' ? iss : '';
+}
+
+/** jose's errors (and ours) → the closed set of credential failure codes. The only such mapping. */
+export function toTokenReason(err: unknown): TokenReason {
+  if (err instanceof KeysUnavailableError) return 'keys_unavailable';
+  if (err instanceof errors.JWTExpired) return 'expired';
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    const { claim, reason } = err;
+    if (claim === 'iss') return 'issuer_mismatch';
+    if (claim === 'aud') return 'audience_mismatch';
+    if ((claim === 'nbf' || claim === 'iat') && reason === 'check_failed') return 'not_yet_valid';
+    // A required claim (exp, iat, sub) missing or not of the right type.
+    return 'token_malformed';
+  }
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad_signature';
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'alg_not_allowed';
+  // Several keys match a kid-less token: ambiguous, refused rather than tried one by one.
+  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) return 'unknown_key';
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || err instanceof errors.JWKInvalid) return 'keys_unavailable';
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid || err instanceof errors.JOSENotSupported) return 'token_malformed';
+  // Plain JOSEError: jose's "Expected 200 OK from the JSON Web Key Set HTTP response" and kin.
+  if (err instanceof errors.JOSEError) return 'keys_unavailable';
+  // Anything else (a TypeError from odd input) fails closed; the caller logs it.
+  return 'token_malformed';
+}
+
+/** Whether toTokenReason recognised the error (the caller logs the others as unexpected). */
+export function isExpectedError(err: unknown): boolean {
+  return err instanceof errors.JOSEError || err instanceof KeysUnavailableError;
+}
+
+// ------------------------------------------------------------------ identity from verified claims
+
+/** A claim by name, or by dotted path (`realm_access.roles`) when no claim has the literal name. */
+export function claimAt(claims: Record<string, unknown>, name: string): unknown {
+  if (Object.hasOwn(claims, name)) return claims[name];
+  if (!name.includes('.')) return undefined;
+  let cur: unknown = claims;
+  for (const seg of name.split('.')) {
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !Object.hasOwn(cur, seg)) return undefined;
+    cur = (cur as Record<string, unknown>)[seg];
+  }
+  return cur;
+}
+
+/** An array of strings, or a space/comma separated string, as a string list. */
+export function stringList(v: unknown): string[] {
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string' && x !== '');
+  if (typeof v === 'string') return v.split(/[\s,]+/).filter((x) => x !== '');
+  return [];
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const child of Object.values(v)) deepFreeze(child);
+  }
+  return v;
+}
+
+export function sha256Hex(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+/** The identity of a verified token. Frozen: one object is shared by every request that hits the cache. */
+export function identityFromClaims(rules: IssuerRules, claims: JWTPayload, token: string): Identity {
+  const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  const identity: Identity = {
+    kind: rules.kind,
+    sessionId: str(claims.jti) ?? sha256Hex(token),
+    subject: claims.sub as string,
+    email: str(claimAt(claims, rules.emailClaim)),
+    name: str(claims.name),
+    groups: stringList(claimAt(claims, rules.groupsClaim)),
+    idp: rules.kind === 'session' ? str(claims.idp) : rules.issuer,
+    amr: stringList(claims.amr),
+    issuer: rules.issuer,
+    claims: claims as Record<string, unknown>,
+    issuedAt: claims.iat as number,
+    expiresAt: claims.exp as number,
+  };
+  // Optional members left undefined are dropped so the audit and JSON views stay clean.
+  for (const k of ['email', 'name', 'idp'] as const) if (identity[k] === undefined) delete identity[k];
+  return deepFreeze(identity);
+}
+
+// ------------------------------------------------------------------ the verifier
+
+export class TokenVerifier {
+  private readonly byIssuer: Map<string, { rules: IssuerRules; options: JWTVerifyOptions }>;
+
+  constructor(issuers: IssuerRules[]) {
+    this.byIssuer = new Map();
+    for (const rules of issuers) {
+      this.byIssuer.set(rules.issuer, {
+        rules,
+        options: {
+          issuer: rules.issuer,
+          audience: rules.audience,
+          algorithms: rules.algorithms,
+          clockTolerance: rules.clockToleranceSec,
+          requiredClaims: ['exp', 'iat', 'sub'],
+          // jose checks "iat not in the future (beyond tolerance)" only when maxTokenAge is set; an
+          // unbounded age turns that check on without limiting how old a token may be (exp does that).
+          maxTokenAge: Number.MAX_SAFE_INTEGER,
+        },
+      });
+    }
+  }
+
+  has(issuer: string): boolean {
+    return this.byIssuer.has(issuer);
+  }
+
+  async verify(token: string, now = Date.now()): Promise<VerifyResult> {
+    const shape = precheck(token);
+    if (shape) return { ok: false, reason: shape };
+    const iss = peekIssuer(token);
+    if (iss === null) return { ok: false, reason: 'token_malformed' };
+    const entry = this.byIssuer.get(iss);
+    if (!entry) return { ok: false, reason: 'issuer_mismatch' };
+    try {
+      const options = { ...entry.options, currentDate: new Date(now) };
+      const { payload } =
+        entry.rules.key instanceof Uint8Array
+          ? await jwtVerify(token, entry.rules.key, options)
+          : await jwtVerify(token, entry.rules.key, options);
+      // Present (requiredClaims) is not enough: the subject must be a usable string.
+      if (typeof payload.sub !== 'string' || payload.sub === '') return { ok: false, reason: 'token_malformed' };
+      return { ok: true, identity: identityFromClaims(entry.rules, payload, token) };
+    } catch (error) {
+      return { ok: false, reason: toTokenReason(error), error };
+    }
+  }
+}
