@@ -133,7 +133,8 @@ export interface Store {
    * Writes one batch in one transaction. Throws on failure; the writer keeps the batch. A new
    * session is inserted whole (and compared with the user's previous session from the same issuer
    * and IdP for identity history); a known one only gets last_seen_at/last_ip/last_user_agent
-   * updated. Activity for a session id the store does not know is ignored (never fails the batch).
+   * updated. Activity adds up per session × app and advances the session's last_seen_at; activity
+   * for a session id the store does not know is ignored (it never fails the batch).
    */
   writeBatch(batch: RecordBatch): Promise<void>;
   /**

@@ -1,0 +1,102 @@
+// Versioned schema for the SQLite store. Append a migration to change the schema; never edit one
+// that has shipped. Each runs once, in its own IMMEDIATE transaction, recorded in schema_migrations.
+// Times are INTEGER epoch milliseconds; JSON columns hold arrays/objects as TEXT.
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'session audit',
+    sql: `
+      CREATE TABLE sessions (
+        id               TEXT PRIMARY KEY,
+        kind             TEXT NOT NULL,
+        user_id          TEXT NOT NULL,
+        email            TEXT COLLATE NOCASE,
+        name             TEXT,
+        idp              TEXT,
+        issuer           TEXT NOT NULL,
+        groups           TEXT NOT NULL,
+        amr              TEXT NOT NULL,
+        claims           TEXT NOT NULL,
+        login_ip         TEXT,
+        login_user_agent TEXT,
+        login_country    TEXT,
+        last_ip          TEXT,
+        last_user_agent  TEXT,
+        device           TEXT,
+        issued_at        INTEGER NOT NULL,
+        expires_at       INTEGER NOT NULL,
+        first_seen_at    INTEGER NOT NULL,
+        last_seen_at     INTEGER NOT NULL,
+        revoked_at       INTEGER,
+        revoked_by       TEXT,
+        revoke_reason    TEXT
+      );
+      CREATE INDEX sessions_last_seen ON sessions (last_seen_at, id);
+      CREATE INDEX sessions_email_issued ON sessions (email, issued_at);
+      CREATE INDEX sessions_user ON sessions (user_id);
+      CREATE INDEX sessions_expires ON sessions (expires_at);
+      CREATE INDEX sessions_revoked ON sessions (revoked_at) WHERE revoked_at IS NOT NULL;
+
+      CREATE TABLE session_apps (
+        session_id    TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        app           TEXT NOT NULL,
+        first_seen_at INTEGER NOT NULL,
+        last_seen_at  INTEGER NOT NULL,
+        request_count INTEGER NOT NULL,
+        last_path     TEXT NOT NULL,
+        PRIMARY KEY (session_id, app)
+      ) WITHOUT ROWID;
+      CREATE INDEX session_apps_app ON session_apps (app, last_seen_at);
+
+      CREATE TABLE decisions (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        request_id  TEXT NOT NULL,
+        time        INTEGER NOT NULL,
+        app         TEXT NOT NULL,
+        session_id  TEXT,
+        email       TEXT COLLATE NOCASE,
+        method      TEXT NOT NULL,
+        host        TEXT NOT NULL,
+        path        TEXT NOT NULL,
+        client_ip   TEXT NOT NULL,
+        outcome     TEXT NOT NULL,
+        policy      TEXT,
+        reason      TEXT NOT NULL,
+        reasons     TEXT NOT NULL,
+        config_hash TEXT NOT NULL
+      );
+      CREATE INDEX decisions_request ON decisions (request_id);
+      CREATE INDEX decisions_email_time ON decisions (email, time);
+      CREATE INDEX decisions_app_time ON decisions (app, time);
+      CREATE INDEX decisions_session_time ON decisions (session_id, time);
+      CREATE INDEX decisions_time ON decisions (time);
+
+      CREATE TABLE identity_changes (
+        id         INTEGER PRIMARY KEY,
+        email      TEXT NOT NULL COLLATE NOCASE,
+        time       INTEGER NOT NULL,
+        session_id TEXT NOT NULL,
+        change     TEXT NOT NULL
+      );
+      CREATE INDEX identity_changes_email ON identity_changes (email, time);
+
+      CREATE TABLE app_revocations (
+        app            TEXT PRIMARY KEY,
+        revoked_before INTEGER NOT NULL
+      );
+
+      CREATE TABLE heartbeat (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        at INTEGER NOT NULL
+      );
+      INSERT INTO heartbeat (id, at) VALUES (1, 0);
+    `,
+  },
+];

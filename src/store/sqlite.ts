@@ -1,0 +1,269 @@
+// The embedded store: better-sqlite3 in WAL mode with synchronous=NORMAL, statements prepared
+// once, one IMMEDIATE transaction per batch (the shape of undici's sqlite-cache-store).
+//
+// better-sqlite3 is synchronous, so every wait for a lock blocks the event loop. The busy timeout
+// is therefore short (50 ms by default, not SQLite's usual 5 s): a batch that meets a locked
+// database throws SQLITE_BUSY quickly and the RecordWriter keeps it and retries on a later tick.
+//
+// Durability: WAL + synchronous=NORMAL survives a process crash (kill -9) once a transaction has
+// committed, but may lose the last commits on power loss or an OS crash. That is fine for audit
+// records; it is not for revocations, which the admin API promises are durable before it answers.
+// Revocations therefore commit with synchronous=FULL (the WAL is fsynced at that commit), set for
+// just that transaction on this connection.
+import { resolve } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type Database from 'better-sqlite3';
+import { diffIdentity } from './identity-diff.js';
+import { openDatabase, retryBusy } from './sqlite-db.js';
+import { SqliteQueries } from './sqlite-queries.js';
+import {
+  activityFromRow,
+  changeFromRow,
+  decisionParams,
+  sessionFromRow,
+  sessionParams,
+  type ActivityRow,
+  type ChangeRow,
+  type SessionRow,
+} from './sqlite-rows.js';
+import type {
+  AppActivity,
+  DecisionQuery,
+  DecisionRecord,
+  IdentityChange,
+  Page,
+  RecordBatch,
+  RevocationState,
+  SessionQuery,
+  SessionRecord,
+  SessionUpsert,
+  Store,
+  UserSummary,
+} from './types.js';
+
+export { StoreCorruptError } from './sqlite-db.js';
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 50;
+/** Rows deleted per purge statement; the event loop gets a turn between chunks. */
+const PURGE_CHUNK = 2000;
+
+export interface SqliteStoreOptions {
+  /** How long one statement may wait for a lock (blocking the event loop). Default 50 ms. */
+  busyTimeoutMs?: number;
+}
+
+/** Opens (creating directory and file if needed), checks and migrates the SQLite store. */
+export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  const path = resolve(file);
+  return new SqliteStore(path, openDatabase(path, opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS));
+}
+
+function prepare(db: Database.Database) {
+  const cols =
+    'id, kind, user_id, email, name, idp, issuer, groups, amr, claims, login_ip, login_user_agent, login_country, ' +
+    'last_ip, last_user_agent, device, issued_at, expires_at, first_seen_at, last_seen_at';
+  return {
+    sessionExists: db.prepare('SELECT 1 FROM sessions WHERE id = ?').pluck(),
+    insertSession: db.prepare(`INSERT INTO sessions (${cols}) VALUES (${cols.replace(/(\w+)/g, '@$1')})`),
+    touchSession: db.prepare(`UPDATE sessions SET
+        last_ip = CASE WHEN @last_seen_at >= last_seen_at THEN coalesce(@last_ip, last_ip) ELSE last_ip END,
+        last_user_agent = CASE WHEN @last_seen_at >= last_seen_at
+          THEN coalesce(@last_user_agent, last_user_agent) ELSE last_user_agent END,
+        last_seen_at = max(last_seen_at, @last_seen_at)
+      WHERE id = @id`),
+    previousIdentity: db.prepare(`SELECT groups, claims FROM sessions
+      WHERE email = @email AND issuer = @issuer AND idp IS @idp AND id <> @id AND issued_at <= @issued_at
+      ORDER BY issued_at DESC, id DESC LIMIT 1`),
+    insertChange: db.prepare('INSERT INTO identity_changes (email, time, session_id, change) VALUES (?, ?, ?, ?)'),
+    upsertActivity: db.prepare(`INSERT INTO session_apps
+        (session_id, app, first_seen_at, last_seen_at, request_count, last_path)
+      SELECT @sessionId, @app, @firstSeenAt, @lastSeenAt, @count, @lastPath
+      WHERE EXISTS (SELECT 1 FROM sessions WHERE id = @sessionId)
+      ON CONFLICT (session_id, app) DO UPDATE SET
+        request_count = request_count + excluded.request_count,
+        first_seen_at = min(first_seen_at, excluded.first_seen_at),
+        last_path = CASE WHEN excluded.last_seen_at >= last_seen_at THEN excluded.last_path ELSE last_path END,
+        last_seen_at = max(last_seen_at, excluded.last_seen_at)`),
+    touchFromActivity: db.prepare('UPDATE sessions SET last_seen_at = max(last_seen_at, ?) WHERE id = ?'),
+    insertDecision: db.prepare(`INSERT INTO decisions (request_id, time, app, session_id, email, method, host, path,
+      client_ip, outcome, policy, reason, reasons, config_hash) VALUES (${Array(14).fill('?').join(', ')})`),
+    revokeSession: db.prepare(
+      'UPDATE sessions SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL',
+    ),
+    revokeUser: db
+      .prepare(`UPDATE sessions SET revoked_at = ?, revoked_by = ?, revoke_reason = ?
+        WHERE email = ? AND revoked_at IS NULL RETURNING id`)
+      .pluck(),
+    revokeApp: db.prepare(`INSERT INTO app_revocations (app, revoked_before) VALUES (?, ?)
+      ON CONFLICT (app) DO UPDATE SET revoked_before = max(revoked_before, excluded.revoked_before)`),
+    revokedIds: db.prepare('SELECT id FROM sessions WHERE revoked_at IS NOT NULL').pluck(),
+    appCutoffs: db.prepare('SELECT app, revoked_before FROM app_revocations'),
+    getSession: db.prepare('SELECT * FROM sessions WHERE id = ?'),
+    sessionActivity: db.prepare('SELECT * FROM session_apps WHERE session_id = ? ORDER BY last_seen_at DESC, app'),
+    userSessions: db.prepare('SELECT * FROM sessions WHERE email = ? ORDER BY issued_at DESC, id DESC'),
+    identityHistory: db.prepare('SELECT * FROM identity_changes WHERE email = ? ORDER BY time DESC, id DESC'),
+    purgeDecisions: db.prepare(
+      'DELETE FROM decisions WHERE id IN (SELECT id FROM decisions WHERE time < ? ORDER BY time LIMIT ?)',
+    ),
+    purgeSessions: db.prepare('DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < ? LIMIT ?)'),
+    heartbeat: db.prepare('UPDATE heartbeat SET at = ? WHERE id = 1'),
+  };
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly st: ReturnType<typeof prepare>;
+  private readonly queries: SqliteQueries;
+  private readonly batchTx: (batch: RecordBatch) => void;
+
+  /** `db` is exposed for diagnostics and tests (pragmas); application code goes through Store. */
+  constructor(
+    readonly file: string,
+    readonly db: Database.Database,
+  ) {
+    this.st = prepare(db);
+    this.queries = new SqliteQueries(db);
+    const tx = db.transaction((batch: RecordBatch) => this.applyBatch(batch));
+    this.batchTx = (batch) => tx.immediate(batch);
+  }
+
+  async writeBatch(batch: RecordBatch): Promise<void> {
+    this.batchTx(batch);
+  }
+
+  private applyBatch(batch: RecordBatch): void {
+    // Oldest first, so each new session is compared with the one that really preceded it.
+    const sessions = batch.sessions.length > 1 ? [...batch.sessions].sort((a, b) => a.issuedAt - b.issuedAt) : batch.sessions;
+    for (const s of sessions) {
+      const params = sessionParams(s);
+      if (this.st.sessionExists.get(s.id) !== undefined) {
+        // Known session: last-seen fields only. Identity and revocation are never overwritten.
+        this.st.touchSession.run(params);
+        continue;
+      }
+      if (s.email) this.recordIdentityChange(s, params);
+      this.st.insertSession.run(params);
+    }
+    for (const a of batch.activity) {
+      this.st.upsertActivity.run(a);
+      this.st.touchFromActivity.run(a.lastSeenAt, a.sessionId);
+    }
+    for (const d of batch.decisions) this.st.insertDecision.run(decisionParams(d));
+  }
+
+  /** Compares a new session with the user's previous one from the same issuer and IdP. */
+  private recordIdentityChange(s: SessionUpsert, params: Record<string, string | number | null>): void {
+    const prev = this.st.previousIdentity.get(params) as Pick<SessionRow, 'groups' | 'claims'> | undefined;
+    if (!prev) return;
+    const change = diffIdentity(
+      { groups: JSON.parse(prev.groups) as string[], claims: JSON.parse(prev.claims) as Record<string, unknown> },
+      { groups: s.groups ?? [], claims: s.claims ?? {} },
+    );
+    if (change) this.st.insertChange.run(s.email, s.issuedAt, s.id, JSON.stringify(change));
+  }
+
+  /** A durable write: synchronous=FULL for this one transaction, then back to NORMAL. */
+  private durably<T>(fn: () => T): Promise<T> {
+    return retryBusy(() => {
+      this.db.pragma('synchronous = FULL');
+      try {
+        return this.db.transaction(fn).immediate();
+      } finally {
+        this.db.pragma('synchronous = NORMAL');
+      }
+    });
+  }
+
+  revokeSession(id: string, by: string, reason: string, at: number): Promise<boolean> {
+    return this.durably(() => {
+      // An already revoked session keeps its first revocation (time, by, reason).
+      if (this.st.revokeSession.run(at, by, reason, id).changes > 0) return true;
+      return this.st.sessionExists.get(id) !== undefined;
+    });
+  }
+
+  revokeUser(email: string, by: string, reason: string, at: number): Promise<string[]> {
+    return this.durably(() => this.st.revokeUser.all(at, by, reason, email) as string[]);
+  }
+
+  async revokeApp(app: string, at: number): Promise<void> {
+    await this.durably(() => this.st.revokeApp.run(app, at));
+  }
+
+  async loadRevocations(): Promise<RevocationState> {
+    const appCutoffs: Record<string, number> = {};
+    for (const r of this.st.appCutoffs.all() as Array<{ app: string; revoked_before: number }>) {
+      appCutoffs[r.app] = r.revoked_before;
+    }
+    return { sessionIds: this.st.revokedIds.all() as string[], appCutoffs };
+  }
+
+  async getSession(id: string): Promise<SessionRecord | null> {
+    const row = this.st.getSession.get(id) as SessionRow | undefined;
+    return row ? sessionFromRow(row) : null;
+  }
+
+  async listSessions(q: SessionQuery): Promise<Page<SessionRecord & { apps: string[] }>> {
+    return this.queries.listSessions(q);
+  }
+
+  async sessionActivity(id: string): Promise<AppActivity[]> {
+    return (this.st.sessionActivity.all(id) as ActivityRow[]).map(activityFromRow);
+  }
+
+  async appSessions(app: string, activeAt: number): Promise<Array<SessionRecord & { activity: AppActivity }>> {
+    return this.queries.appSessions(app, activeAt);
+  }
+
+  async listUsers(now: number): Promise<UserSummary[]> {
+    return this.queries.listUsers(now);
+  }
+
+  async userSessions(email: string): Promise<SessionRecord[]> {
+    return (this.st.userSessions.all(email) as SessionRow[]).map(sessionFromRow);
+  }
+
+  async identityHistory(email: string): Promise<IdentityChange[]> {
+    return (this.st.identityHistory.all(email) as ChangeRow[]).map(changeFromRow);
+  }
+
+  async listDecisions(q: DecisionQuery): Promise<Page<DecisionRecord>> {
+    return this.queries.listDecisions(q);
+  }
+
+  async appIdentities(app: string, since: number): Promise<SessionRecord[]> {
+    return this.queries.appIdentities(app, since);
+  }
+
+  /** Deletes in chunks (each its own short transaction) so a large purge never stalls traffic. */
+  async purge(before: number): Promise<{ decisions: number; sessions: number }> {
+    const drain = async (stmt: Database.Statement) => {
+      let total = 0;
+      for (;;) {
+        const n = (await retryBusy(() => stmt.run(before, PURGE_CHUNK))).changes;
+        total += n;
+        if (n < PURGE_CHUNK) return total;
+        await nextTurn();
+      }
+    };
+    const decisions = await drain(this.st.purgeDecisions);
+    // session_apps rows go with their session (ON DELETE CASCADE).
+    const sessions = await drain(this.st.purgeSessions);
+    return { decisions, sessions };
+  }
+
+  /** One tiny write: fails on a read-only file, a locked database or (usually) a full disk. */
+  async ping(): Promise<void> {
+    this.st.heartbeat.run(Date.now());
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    try {
+      this.db.pragma('optimize');
+    } catch {
+      // best effort
+    }
+    this.db.close();
+  }
+}

@@ -1,0 +1,20 @@
+// One conformance suite for every Store implementation (SQLite now, PostgreSQL later): same cases,
+// same expectations. `open` must return a fresh, empty store each time; the suite closes it.
+import type { Test } from 'tap';
+import type { Store } from '../../src/store/types.js';
+import { sessionCases } from './conformance-sessions.js';
+import { queryCases } from './conformance-queries.js';
+
+export type OpenStore = () => Promise<Store>;
+
+/** Opens a fresh store for one subtest and closes it when the subtest ends. */
+export async function fresh(t: Test, open: OpenStore): Promise<Store> {
+  const store = await open();
+  t.teardown(() => store.close());
+  return store;
+}
+
+export function storeConformance(t: Test, open: OpenStore): void {
+  sessionCases(t, open);
+  queryCases(t, open);
+}
