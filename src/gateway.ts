@@ -108,6 +108,8 @@ export class Gateway {
    * claimed), then refused by this process's in-memory set on the very next request.
    */
   async revokeSession(id: string, by: string, reason: string): Promise<boolean> {
+    // A session seen moments ago may still sit in the write queue: write it first.
+    await this.writer.flush();
     const known = await this.store.revokeSession(id, by, reason, Date.now());
     if (known) this.services.revocations.revokeSession(id);
     return known;
@@ -115,6 +117,7 @@ export class Gateway {
 
   /** Log a user out everywhere; returns the revoked session ids. */
   async revokeUser(email: string, by: string, reason: string): Promise<string[]> {
+    await this.writer.flush();
     const ids = await this.store.revokeUser(email, by, reason, Date.now());
     for (const id of ids) this.services.revocations.revokeSession(id);
     return ids;
@@ -204,12 +207,7 @@ export class Gateway {
     this.retention?.stop();
     this.configs.close();
     this.services.authenticator.close();
-    try {
-      await this.writer.flush();
-    } catch (err) {
-      this.logger.error({ err }, 'could not flush pending audit records');
-    }
-    this.writer.close();
+    await this.writer.close(); // flushes; logs what could not be written
     await this.store.close();
     this.logger.info('gatehouse stopped');
   }
