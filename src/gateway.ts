@@ -65,6 +65,7 @@ export class Gateway {
     const writer = new RecordWriter(store, { queueLimit: config.store.queueLimit, logger });
     const revocations = new RevocationSet();
     revocations.load(await store.loadRevocations());
+    store.watchRevocations?.((update) => revocations.load(update));
     const authenticator = await Authenticator.create(config, keys, revocations, logger);
     const websockets = new WebSocketRegistry(revocations);
     const metrics = new Metrics({

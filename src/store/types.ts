@@ -168,6 +168,11 @@ export interface Store {
   appIdentities(app: string, since: number): Promise<SessionRecord[]>;
   /** Deletes decisions with time < before and sessions (with their activity) with expires_at < before. */
   purge(before: number): Promise<{ decisions: number; sessions: number }>;
+  /**
+   * Shared stores only (PostgreSQL): calls back with revocations made by other instances, as they
+   * happen (LISTEN/NOTIFY) and as a full snapshot after every reconnect, so no instance misses one.
+   */
+  watchRevocations?(listener: (update: RevocationState) => void): void;
   /** Cheap write probe for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

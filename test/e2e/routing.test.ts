@@ -41,7 +41,7 @@ t.test('routing by host and longest path prefix', async (t) => {
   t.equal(r.status, 404);
   t.match(r.headers['content-type'], /text\/html/);
   t.match(r.body, r.headers['x-request-id'] as string);
-  t.equal(up.seen.length + admin.seen.length, 4, 'unknown hosts are never forwarded');
+  t.equal(up.seen.length + admin.seen.length, 5, 'unknown hosts are never forwarded');
 });
 
 t.test('path normalisation: what is matched is what is forwarded', async (t) => {
