@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { ConfigManager } from './config/watch.js';
 import type { GatewayConfig } from './config/types.js';
 import { createLogger, type Logger } from './log.js';
@@ -174,8 +175,11 @@ export class Gateway {
     this.dataServer.on('upgrade', pipeline.handleUpgrade);
     this.dataServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+      // Malformed at the HTTP level (Node's parser refused it): no context, but still a request id.
       const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      const requestId = randomUUID();
+      const body = JSON.stringify({ error: 'bad_request', status, message: http.STATUS_CODES[status], request_id: requestId });
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json\r\nx-request-id: ${requestId}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
     });
     this.adminServer = createAdminServer(this.adminRouter, () => this.adminTokens, this.logger);
     await listenOn(this.dataServer, override?.data ?? `${config.listen.host}:${config.listen.port}`);

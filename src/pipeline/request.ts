@@ -63,7 +63,8 @@ export type HostResult = { ok: true; host: string } | { ok: false; reason: strin
 
 /**
  * The routing host: exactly one Host header, agreeing with an absolute-form target's authority;
- * port stripped, lowercased, trailing dot removed.
+ * port stripped, lowercased, trailing dot removed. Also refuses header names with "_" (some
+ * frameworks read X_Auth_Email as X-Auth-Email) — both checks share one pass over rawHeaders.
  */
 export function requestHost(req: IncomingMessage): HostResult {
   const raw = req.rawHeaders;
@@ -71,6 +72,9 @@ export function requestHost(req: IncomingMessage): HostResult {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     if (name.length === 4 && name.toLowerCase() === 'host') hostCount++;
+    else if (name.indexOf('_') !== -1) {
+      return { ok: false, reason: 'underscore_in_header', message: `header names with "_" are not accepted (${name.slice(0, 64)})` };
+    }
   }
   const header = req.headers.host;
   if (hostCount === 0 || !header) return { ok: false, reason: 'missing_host', message: 'the Host header is required' };
@@ -113,16 +117,6 @@ export function requestTarget(req: IncomingMessage): string {
   const m = /^https?:\/\/[^/?#]*(.*)$/i.exec(url);
   const rest = m ? (m[1] as string) : '';
   return rest === '' ? '/' : rest.charCodeAt(0) === 63 /* ? */ ? '/' + rest : rest;
-}
-
-/** Header names with "_" are refused: some frameworks read X_Auth_Email as X-Auth-Email. */
-export function underscoreHeader(req: IncomingMessage): string | null {
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.indexOf('_') !== -1) return name;
-  }
-  return null;
 }
 
 export interface ClientInfo {

@@ -2,7 +2,7 @@
 // 400 for malformed requests, 404 for hosts/paths no app serves.
 import { reject, type Rejection } from '../errors.js';
 import type { RequestContext } from '../context.js';
-import { normalizeTarget, requestHost, requestTarget, underscoreHeader } from './request.js';
+import { normalizeTarget, requestHost, requestTarget } from './request.js';
 import { routerFor } from './router.js';
 
 export const GATEHOUSE_PREFIX = '/.gatehouse/';
@@ -11,11 +11,6 @@ export function route(ctx: RequestContext): Rejection | undefined {
   const host = requestHost(ctx.req);
   if (!host.ok) return reject('bad_request', host.reason, { message: host.message });
   ctx.host = host.host;
-
-  const bad = underscoreHeader(ctx.req);
-  if (bad !== null) {
-    return reject('bad_request', 'underscore_in_header', { message: `header names with "_" are not accepted (${bad.slice(0, 64)})` });
-  }
 
   const target = normalizeTarget(requestTarget(ctx.req));
   if (!target.ok) return reject('bad_request', target.reason, { message: target.message });

@@ -95,3 +95,21 @@ t.test('malformed requests get 400 and are not forwarded', async (t) => {
   t.match(raw, /x-request-id: /i, 'error responses carry a request id');
   t.equal(up.seen.length, 1, 'only the good request was forwarded');
 });
+
+t.test('server limits: slow headers time out, oversized headers are refused', async (t) => {
+  const up = await startUpstream(t);
+  const s = await startStack(t, {
+    apps: { app: bypassApp(up.url) },
+    gateway: { limits: { headers_timeout: '1s', max_header_size: 2048 } },
+  });
+  const started = Date.now();
+  // Slowloris: headers that never end.
+  const slow = await rawRequest(s.port, 'GET / HTTP/1.1\r\nHost: app.test\r\nX-Slow: 1\r\n', 5000);
+  const took = Date.now() - started;
+  t.match(slow, /^HTTP\/1\.1 408/, 'a request whose headers never finish gets 408');
+  t.ok(took < 3500, `and the connection is closed after about headers_timeout (${took} ms)`);
+  const big = await rawRequest(s.port, `GET / HTTP/1.1\r\nHost: app.test\r\nX-Big: ${'a'.repeat(4096)}\r\n\r\n`);
+  t.match(big, /^HTTP\/1\.1 431/, 'headers over max_header_size get 431');
+  t.match(big, /x-request-id: [0-9a-f-]{36}/, 'with a request id');
+  t.equal(up.seen.length, 0);
+});
