@@ -3,7 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { AppConfig, GatewayConfig } from './config/types.js';
 import type { Decision, Identity, RequestFacts } from './policy/types.js';
-import type { TokenReason } from './errors.js';
+import type { Rejection, TokenReason } from './errors.js';
 
 /** How the identity on this request was presented. */
 export type CredentialSource = 'cookie' | 'bearer' | 'service_token';
@@ -35,8 +35,16 @@ export interface RequestContext {
   /** true when authenticate answered from the verified-token cache. */
   cacheHit?: boolean;
   decision?: Decision;
+  /** Set when a stage refused the request (for the access log and metrics). */
+  rejection?: Rejection;
   /** Response status once known, for the access log. */
   status?: number;
   /** Bytes sent to the client (body). */
   bytes?: number;
+}
+
+/** allow | bypass | deny | unauthenticated — what the gateway decided, for logs and metrics. */
+export function outcomeOf(ctx: RequestContext): string | undefined {
+  if (ctx.rejection?.code === 'unauthenticated') return 'unauthenticated';
+  return ctx.decision?.outcome;
 }

@@ -1,7 +1,7 @@
 // Prometheus metrics (prom-client), one registry per gateway. Per-request work is a Map lookup of
 // a pre-labelled child plus two increments: label hashing happens once per label combination.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RequestContext } from './context.js';
+import { outcomeOf, type RequestContext } from './context.js';
 
 export interface GaugeSources {
   cache?: () => { entries: number; bytes: number; hits: number; misses: number };
@@ -85,7 +85,7 @@ export class Metrics {
 
   request(ctx: RequestContext, status: number, seconds: number): void {
     const app = ctx.app?.name ?? '';
-    const decision = ctx.decision?.outcome ?? (status === 401 ? 'unauthenticated' : 'none');
+    const decision = outcomeOf(ctx) ?? 'none';
     const key = `${app}\0${status}\0${decision}`;
     let child = this.children.get(key);
     if (!child) {

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { ConfigManager } from '../config/watch.js';
-import type { RequestContext } from '../context.js';
+import { outcomeOf, type RequestContext } from '../context.js';
 import { reject, type Rejection } from '../errors.js';
 import { authenticate } from './authenticate.js';
 import { authorize } from './authorize.js';
@@ -116,6 +116,7 @@ export class Pipeline {
 
   private stop(ctx: RequestContext, t: Transport, r: Rejection | typeof HANDLED): void {
     if (r === HANDLED) return;
+    ctx.rejection = r;
     this.s.recorder.rejected(ctx, r);
     this.respond(ctx, t, r);
   }
@@ -164,9 +165,9 @@ export class Pipeline {
           bytes: ctx.bytes,
           durationMs: Math.round(seconds * 1e4) / 10,
           user: ctx.identity?.email ?? ctx.identity?.subject,
-          decision: ctx.decision?.outcome,
+          decision: outcomeOf(ctx),
           policy: ctx.decision?.policy ?? undefined,
-          reason: ctx.credentialError ?? (ctx.decision && ctx.decision.outcome !== 'allow' ? ctx.decision.reason : undefined),
+          reason: ctx.rejection?.reason ?? (ctx.decision && ctx.decision.outcome === 'deny' ? ctx.decision.reason : undefined),
           ws: ctx.upgrade || undefined,
         },
         'request',
@@ -174,3 +175,4 @@ export class Pipeline {
     }
   }
 }
+

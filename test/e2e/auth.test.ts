@@ -169,7 +169,7 @@ t.test('no credential: 401 with a Bearer challenge; hostile tokens get their rea
   t.equal(r.status, 200, 'the same token twice is one identity');
 
   const metrics = await fetch(`${s.adminUrl}/metrics`).then((x) => x.text());
-  t.match(metrics, /gatehouse_requests_total\{app="app",status="401",decision="deny"\} \d+/);
+  t.match(metrics, /gatehouse_requests_total\{app="app",status="401",decision="unauthenticated"\} \d+/);
 });
 
 t.test('allow: identity headers, a verifiable assertion, credentials not forwarded', async (t) => {
