@@ -4,7 +4,6 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { ConfigManager } from './config/watch.js';
 import type { GatewayConfig } from './config/types.js';
@@ -57,47 +56,70 @@ export class Gateway {
 
   static async start(opts: GatewayOptions): Promise<Gateway> {
     const logger = opts.logger ?? createLogger();
-    const configs = await ConfigManager.start(opts.configFile, logger);
-    const config = configs.current;
-    logger.level = config.logLevel;
+    // What has been started so far, stopped in reverse if a later step fails (a refused start
+    // must not leave watchers, timers or open files behind).
+    const undo: Array<() => unknown> = [];
+    try {
+      const configs = await ConfigManager.start(opts.configFile, logger);
+      undo.push(() => configs.close());
+      const config = configs.current;
+      logger.level = config.logLevel;
 
-    const keys = await loadOrCreateKeySet(config.session.keysFile);
-    const store = await openStore(config.store, logger);
-    const writer = new RecordWriter(store, { queueLimit: config.store.queueLimit, logger });
-    const revocations = new RevocationSet();
-    revocations.load(await store.loadRevocations());
-    store.watchRevocations?.((update) => revocations.load(update));
-    const authenticator = await Authenticator.create(config, keys, revocations, logger);
-    const websockets = new WebSocketRegistry(revocations);
-    const metrics = new Metrics({
-      cache: () => authenticator.cacheStats(),
-      audit: () => writer.stats(),
-      issuers: () => authenticator.status(),
-      revoked: () => revocations.size,
-      websockets: () => websockets.size,
-    });
-    const forwarder = new Forwarder(logger, { upstreamError: (app, kind) => metrics.upstreamError(app, kind) });
-    const services: Services = {
-      logger,
-      metrics,
-      authenticator,
-      revocations,
-      assertions: new AssertionSigner(keys),
-      keys,
-      recorder: new Recorder(writer),
-      forwarder,
-      websockets,
-    };
-    const g = new Gateway(configs, logger, store, writer, services);
-    g.serveAdmin = opts.admin !== false;
-    g.adminTokens = await AdminTokens.load(config.admin.tokensFile);
-    registerOps(g.adminRouter, { configs, metrics, store, writer, authenticator, startedAt: g.startedAt });
-    configs.on('reload', (next: GatewayConfig) => void g.onReload(next));
-    configs.on('reloadFailed', () => metrics.reload(false));
-    g.retention = startRetention(store, config.audit.retentionMs, logger);
-    if (opts.extend) await opts.extend(g);
-    await g.listen(config, opts.listen);
-    return g;
+      const keys = await loadOrCreateKeySet(config.session.keysFile);
+      const store = await openStore(config.store, logger);
+      undo.push(() => store.close());
+      const writer = new RecordWriter(store, { queueLimit: config.store.queueLimit, logger });
+      undo.push(() => writer.close());
+      const revocations = new RevocationSet();
+      revocations.load(await store.loadRevocations());
+      store.watchRevocations?.((update) => revocations.load(update));
+      const authenticator = await Authenticator.create(config, keys, revocations, logger);
+      undo.push(() => authenticator.close());
+      const websockets = new WebSocketRegistry(revocations);
+      undo.push(() => websockets.close());
+      const metrics = new Metrics({
+        cache: () => authenticator.cacheStats(),
+        audit: () => writer.stats(),
+        issuers: () => authenticator.status(),
+        revoked: () => revocations.size,
+        websockets: () => websockets.size,
+      });
+      const forwarder = new Forwarder(logger, { upstreamError: (app, kind) => metrics.upstreamError(app, kind) });
+      undo.push(() => forwarder.close());
+      const services: Services = {
+        logger,
+        metrics,
+        authenticator,
+        revocations,
+        assertions: new AssertionSigner(keys),
+        keys,
+        recorder: new Recorder(writer),
+        forwarder,
+        websockets,
+      };
+      const g = new Gateway(configs, logger, store, writer, services);
+      g.serveAdmin = opts.admin !== false;
+      g.adminTokens = await AdminTokens.load(config.admin.tokensFile);
+      registerOps(g.adminRouter, { configs, metrics, store, writer, authenticator, startedAt: g.startedAt });
+      configs.on('reload', (next: GatewayConfig) => void g.onReload(next));
+      configs.on('reloadFailed', () => metrics.reload(false));
+      const retention = startRetention(store, () => configs.current.audit.retentionMs, logger);
+      g.retention = retention;
+      undo.push(() => retention.stop());
+      if (opts.extend) await opts.extend(g);
+      undo.push(() => g.dataServer?.close());
+      await g.listen(config, opts.listen);
+      return g;
+    } catch (err) {
+      for (const step of undo.reverse()) {
+        try {
+          await step();
+        } catch {
+          // best effort: the original error is the one to report
+        }
+      }
+      throw err;
+    }
   }
 
   /** Set by the login module: /.gatehouse/login, callback, logout, identity. */
@@ -165,9 +187,10 @@ export class Gateway {
     this.dataServer = config.tls
       ? https.createServer({
           ...serverOpts,
-          cert: readFileSync(config.tls.cert),
-          key: readFileSync(config.tls.key),
-          ...(config.tls.clientCa ? { ca: readFileSync(config.tls.clientCa), requestCert: true, rejectUnauthorized: false } : {}),
+          // The config holds PEM contents (read and checked at load).
+          cert: config.tls.cert,
+          key: config.tls.key,
+          ...(config.tls.clientCa ? { ca: config.tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
         })
       : http.createServer(serverOpts);
     this.dataServer.maxConnections = l.maxConnections;

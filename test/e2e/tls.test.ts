@@ -1,0 +1,84 @@
+// TLS on both sides: https upstreams with a per-app CA, a TLS data listener, and client
+// certificates for `valid_certificate` rules.
+import t from 'tap';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { bypassApp, request, startStack, startUpstream } from '../helpers/stack.js';
+
+const dir = resolve(import.meta.dirname, '../fixtures/tls');
+const pem = (name: string) => readFileSync(join(dir, name), 'utf8');
+
+function httpsGet(port: number, opts: { cert?: boolean; host?: string } = {}): Promise<{ status: number; body: string }> {
+  return new Promise((done, fail) => {
+    const req = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/',
+        servername: 'app.test',
+        headers: { host: opts.host ?? 'app.test' },
+        ca: pem('ca.pem'),
+        agent: false,
+        ...(opts.cert ? { cert: pem('client.pem'), key: pem('client-key.pem') } : {}),
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+t.test('https upstreams are verified against the app’s CA', async (t) => {
+  const upstream = https.createServer({ cert: pem('server.pem'), key: pem('server-key.pem') }, (req, res) => {
+    res.end(JSON.stringify({ url: req.url, proto: req.headers['x-forwarded-proto'] }));
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    upstream.closeAllConnections();
+    return new Promise((r) => upstream.close(r));
+  });
+  const url = `https://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  const s = await startStack(t, {
+    apps: {
+      app: bypassApp(url, { ca: './ca.pem' }),
+      untrusted: { ...bypassApp(url), name: 'untrusted', hosts: ['untrusted.test'] },
+    },
+    files: { 'apps/ca.pem': pem('ca.pem') },
+  });
+  const ok = await request(s.port, { path: '/secure' });
+  t.equal(ok.status, 200);
+  t.equal(ok.json().url, '/secure');
+  const bad = await request(s.port, { host: 'untrusted.test' });
+  t.equal(bad.status, 502, 'an upstream certificate from an unknown CA is refused');
+});
+
+t.test('a TLS data listener; client certificates for valid_certificate rules', async (t) => {
+  const up = await startUpstream(t);
+  const s = await startStack(t, {
+    apps: {
+      app: {
+        name: 'app',
+        hosts: ['app.test'],
+        upstream: up.url,
+        policies: [{ name: 'managed-devices', action: 'bypass', include: [{ valid_certificate: true }] }],
+      },
+    },
+    gateway: {
+      tls: { cert: './tls/server.pem', key: './tls/server-key.pem', client_ca: './tls/ca.pem' },
+      session: { cookie: 'gatehouse_session', keys: './keys/session.jwks.json' },
+    },
+    files: { 'tls/server.pem': pem('server.pem'), 'tls/server-key.pem': pem('server-key.pem'), 'tls/ca.pem': pem('ca.pem') },
+  });
+  t.match(s.dataUrl, /^https:/);
+  const withCert = await httpsGet(s.port, { cert: true });
+  t.equal(withCert.status, 200, 'a device with a certificate from the client CA gets in');
+  t.equal(JSON.parse(withCert.body).headers['x-forwarded-proto'], 'https');
+  const without = await httpsGet(s.port);
+  t.equal(without.status, 401, 'without a client certificate nothing matched');
+});
