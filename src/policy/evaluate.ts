@@ -120,8 +120,13 @@ function ruleMatches(r: CompiledRule, id: Identity | null, f: RequestFacts): boo
   return true;
 }
 
-/** service_auth applies only to service tokens and tokens from the policy's issuers. */
+/**
+ * service_auth applies only to service tokens and tokens from the policy's issuers; allow only to
+ * callers with a verified identity — `allow: everyone` means every signed-in user, never an
+ * anonymous caller (that is what bypass is for).
+ */
 function callerAccepted(p: CompiledPolicy, id: Identity | null): boolean {
+  if (p.action === 'allow') return id !== null;
   return p.action !== 'service_auth' || (id !== null && (id.kind === 'service' || p.issuers.has(id.issuer)));
 }
 
@@ -155,6 +160,7 @@ function ruleResult(r: CompiledRule, id: Identity | null, f: RequestFacts): Rule
 }
 
 function callerNote(p: CompiledPolicy, id: Identity | null): string | undefined {
+  if (p.action === 'allow') return id === null ? 'caller: no identity (allow needs a signed-in caller)' : undefined;
   if (p.action !== 'service_auth') return undefined;
   if (id === null) return 'caller: no identity';
   if (id.kind === 'service') return `caller: service token ${id.serviceToken ?? id.subject}`;

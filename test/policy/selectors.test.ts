@@ -3,6 +3,7 @@
 import t from 'tap';
 import type { Identity, RequestFacts, RuleConfig } from '../../src/policy/types.js';
 import { facts, one, person, service } from './fixtures/identities.js';
+import { IDENTITY_SELECTORS } from '../../src/policy/evaluate.js';
 
 interface Case {
   name: string;
@@ -114,13 +115,24 @@ const cases: Case[] = [
 
 for (const c of cases) {
   t.test(c.name, async (t) => {
-    const d = one(c.rule, c.id, c.f ?? facts());
+    // An allow policy only ever admits a signed-in caller, so selectors that do not look at the
+    // identity are exercised with one; identity selectors keep their anonymous cases.
+    const identitySelector = (IDENTITY_SELECTORS as readonly string[]).includes(Object.keys(c.rule)[0] as string);
+    const id = c.id === null && !identitySelector ? person() : c.id;
+    const d = one(c.rule, id, c.f ?? facts());
     t.equal(d.outcome, c.match ? 'allow' : 'deny', 'outcome');
     t.equal(d.policy, c.match ? 'p' : null, 'policy');
     t.equal(d.reason, c.match ? 'policy_allow' : 'no_policy_matched', 'reason code');
-    t.same(d.reasons, [c.reason], 'reasons');
+    t.same(d.reasons, id === null ? ['p: caller: no identity (allow needs a signed-in caller)', c.reason] : [c.reason], 'reasons');
   });
 }
+
+t.test('allow never admits an anonymous caller, not even with everyone: true', async (t) => {
+  const d = one({ everyone: true }, null, facts());
+  t.equal(d.outcome, 'deny');
+  t.equal(d.reason, 'no_policy_matched');
+  t.match(d.reasons[0], /no identity/);
+});
 
 t.test('a rule with several selectors ANDs them', async (t) => {
   const both = one({ email_domain: 'corp.example', group: 'staff' } as RuleConfig, person());
