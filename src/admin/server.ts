@@ -63,7 +63,13 @@ export class AdminRouter {
         continue;
       }
       const params: Record<string, string> = {};
-      route.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1] as string)));
+      for (const [i, k] of route.keys.entries()) {
+        try {
+          params[k] = decodeURIComponent(m[i + 1] as string);
+        } catch {
+          throw new HttpError(400, `bad percent-encoding in the path segment for ${k}`, k);
+        }
+      }
       return { route, params };
     }
     return allowed.length ? { allowed } : null;
@@ -113,7 +119,13 @@ const MAX_BODY = 1024 * 1024;
 
 export function createAdminServer(router: AdminRouter, tokens: () => AdminTokens, logger: Logger): http.Server {
   return http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
-    void handle(router, tokens(), logger, req, res);
+    handle(router, tokens(), logger, req, res).catch((err: unknown) => {
+      // Last line of defence: an admin request must never take the gateway down.
+      logger.error({ err }, 'admin request failed');
+      if (err instanceof HttpError) return send(res, err.status, { error: err.message, ...(err.param ? { param: err.param } : {}) });
+      if (!res.headersSent) send(res, 500, { error: 'internal error; see the gateway log' });
+      else res.destroy();
+    });
   });
 }
 
