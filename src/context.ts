@@ -32,6 +32,8 @@ export interface RequestContext {
   credentialSource?: CredentialSource;
   /** Why no identity: set by authenticate when a credential was absent or bad. */
   credentialError?: TokenReason;
+  /** A verified identity refused because its session is revoked (recorded, never evaluated). */
+  revokedIdentity?: Identity;
   /** true when authenticate answered from the verified-token cache. */
   cacheHit?: boolean;
   decision?: Decision;

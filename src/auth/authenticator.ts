@@ -19,13 +19,12 @@ import { isExpectedError, TokenVerifier } from './verify.js';
 
 export type AuthResult =
   | { ok: true; identity: Identity; source: CredentialSource; cacheHit: boolean }
-  | { ok: false; reason: TokenReason; tokenSent: boolean };
+  | { ok: false; reason: TokenReason; tokenSent: boolean; /** revoked only: whose session it was, for the audit */ identity?: Identity };
 
 export type AuthenticatorOptions = ExternalSourceOptions;
 
 const NO_CREDENTIAL: AuthResult = Object.freeze({ ok: false, reason: 'token_missing', tokenSent: false });
 const CONFLICT: AuthResult = Object.freeze({ ok: false, reason: 'conflicting_credentials', tokenSent: true });
-const REVOKED: AuthResult = Object.freeze({ ok: false, reason: 'revoked', tokenSent: true });
 
 type Outcome = { ok: true; identity: Identity; notAfter?: number } | { ok: false; reason: TokenReason; error?: unknown };
 
@@ -103,7 +102,7 @@ export class Authenticator {
   }
 
   private answer(identity: Identity, source: CredentialSource, appName: string, cacheHit: boolean): AuthResult {
-    if (this.revocations.isRevoked(identity, appName)) return REVOKED;
+    if (this.revocations.isRevoked(identity, appName)) return { ok: false, reason: 'revoked', tokenSent: true, identity };
     return { ok: true, identity, source, cacheHit };
   }
 

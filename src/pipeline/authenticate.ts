@@ -18,6 +18,7 @@ function apply(ctx: RequestContext, r: AuthResult): undefined {
     ctx.cacheHit = r.cacheHit;
   } else if (r.reason !== 'token_missing') {
     ctx.credentialError = r.reason;
+    if (r.identity) ctx.revokedIdentity = r.identity;
   }
   return undefined;
 }

@@ -44,12 +44,13 @@ export class Recorder {
   private decision(ctx: RequestContext, now: number, rej: Rejection | null): void {
     const d = ctx.decision;
     const unauthenticated = rej?.code === 'unauthenticated';
+    const who = ctx.identity ?? ctx.revokedIdentity;
     this.writer.decision({
       requestId: ctx.requestId,
       time: now,
       app: (ctx.app as NonNullable<RequestContext['app']>).name,
-      sessionId: ctx.identity?.sessionId ?? null,
-      email: ctx.identity?.email ?? null,
+      sessionId: who?.sessionId ?? null,
+      email: who?.email ?? null,
       method: ctx.req.method ?? '',
       host: ctx.host,
       path: ctx.path,

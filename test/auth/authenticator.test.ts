@@ -99,7 +99,7 @@ t.test('revocation refuses a cached identity on its next request', async (t) => 
   const events: unknown[] = [];
   revocations.on('revoked', (e) => events.push(e));
   revocations.revokeSession(m.jti);
-  t.same(sync(auth.authenticate(h, 'wiki')), { ok: false, reason: 'revoked', tokenSent: true });
+  t.match(sync(auth.authenticate(h, 'wiki')), { ok: false, reason: 'revoked', tokenSent: true, identity: { sessionId: String } }, 'refused, with whose session it was (for the audit)');
   t.match(sync(auth.authenticate({ cookie: `gh=${other.token}` }, 'wiki')), { ok: true }, 'other sessions unaffected');
   t.same(events, [{ sessionId: m.jti }]);
 

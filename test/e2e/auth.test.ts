@@ -265,6 +265,9 @@ t.test('cache: hits skip verification; expiry and revocation still hold', async 
   const revoked = await request(s.port, { headers: cookie(alice.token) });
   t.equal(revoked.status, 401, 'revoked on the very next request');
   t.equal(revoked.json().reason, 'revoked');
+  await s.gw.writer.flush();
+  const recorded = await s.gw.store.listDecisions({ requestId: revoked.headers['x-request-id'] as string, limit: 1 });
+  t.match(recorded.items[0], { outcome: 'unauthenticated', reason: 'revoked', sessionId: alice.jti, email: 'alice@corp.example' }, 'the refusal is traceable to the session');
 });
 
 t.test('JWKS outage: last good keys keep serving; unreachable at start fails closed', async (t) => {
