@@ -1,0 +1,27 @@
+// /admin/apps/{name}: who is using this app right now, and "everyone must log in again for it".
+import type { Gateway } from '../gateway.js';
+import { iso, presentActivity, presentSession } from './present.js';
+import { caughtUp, fromStore, knownApp, onlyParams } from './params.js';
+import type { AdminRouter } from './server.js';
+
+export function registerApps(router: AdminRouter, g: Gateway): void {
+  router.add('GET', '/admin/apps/:name/sessions', async ({ params, url }) => {
+    onlyParams(url, []);
+    const app = knownApp(g, params.name as string);
+    await caughtUp(g);
+    const now = Date.now();
+    const sessions = await fromStore('list the app sessions', () => g.store.appSessions(app.name, now));
+    const cutoff = g.services.revocations.snapshot().appCutoffs[app.name];
+    return {
+      app: app.name,
+      revoked_before: iso(cutoff),
+      sessions: sessions.map((s) => ({ ...presentSession(s, now), activity: presentActivity(s.activity) })),
+    };
+  });
+
+  router.add('POST', '/admin/apps/:name/revoke', async ({ params }) => {
+    const app = knownApp(g, params.name as string);
+    const at = await fromStore('revoke the app sessions (nothing was revoked)', () => g.revokeApp(app.name));
+    return { app: app.name, revoked: true, revoked_before: iso(at) };
+  });
+}

@@ -1,0 +1,63 @@
+// /admin/sessions: list, show one in full, revoke.
+import type { Gateway } from '../gateway.js';
+import { presentSession, presentSessionDetail, iso } from './present.js';
+import { boolParam, caughtUp, fromStore, limitParam, onlyParams, query, reasonOf } from './params.js';
+import { HttpError, type AdminRouter } from './server.js';
+
+/** Decisions shown with one session. */
+const RECENT_DECISIONS = 20;
+
+export function registerSessions(router: AdminRouter, g: Gateway): void {
+  router.add('GET', '/admin/sessions', async ({ url }) => {
+    onlyParams(url, ['email', 'user', 'app', 'active', 'limit', 'cursor']);
+    const limit = limitParam(url);
+    const active = boolParam(url, 'active');
+    const email = query(url, 'email');
+    const user = query(url, 'user');
+    const app = query(url, 'app');
+    const cursor = query(url, 'cursor');
+    await caughtUp(g);
+    const now = Date.now();
+    const page = await fromStore('list sessions', () =>
+      g.store.listSessions({
+        limit,
+        now,
+        ...(email !== undefined ? { email } : {}),
+        ...(user !== undefined ? { user } : {}),
+        ...(app !== undefined ? { app } : {}),
+        ...(active !== undefined ? { active } : {}),
+        ...(cursor !== undefined ? { cursor } : {}),
+      }),
+    );
+    return { sessions: page.items.map((s) => presentSession(s, now)), next_cursor: page.nextCursor };
+  });
+
+  router.add('GET', '/admin/sessions/:id', async ({ params }) => {
+    await caughtUp(g);
+    const id = params.id as string;
+    const session = await fromStore('read the session', () => g.store.getSession(id));
+    if (!session) throw new HttpError(404, `no session with id "${id}"`, 'id');
+    const [activity, decisions] = await fromStore('read the session', () =>
+      Promise.all([g.store.sessionActivity(id), g.store.listDecisions({ sessionId: id, limit: RECENT_DECISIONS })]),
+    );
+    return presentSessionDetail(session, activity, decisions.items);
+  });
+
+  router.add('DELETE', '/admin/sessions/:id', async (r) => {
+    const id = r.params.id as string;
+    const reason = await reasonOf(r, 'revoked by an admin');
+    // A session seen a moment ago may still be queued: write it first so it can be found.
+    await caughtUp(g);
+    const known = await fromStore('revoke the session (nothing was revoked)', () => g.revokeSession(id, r.actor, reason));
+    if (!known) throw new HttpError(404, `no session with id "${id}"`, 'id');
+    // The revocation is durable; reading back its first time/actor is best effort.
+    const session = await g.store.getSession(id).catch(() => null);
+    return {
+      revoked: true,
+      id,
+      revoked_at: iso(session?.revokedAt ?? Date.now()),
+      revoked_by: session?.revokedBy ?? r.actor,
+      reason: session?.revokeReason ?? reason,
+    };
+  });
+}
