@@ -7,7 +7,7 @@ import { ConfigError } from './config/types.js';
 import { Gateway } from './gateway.js';
 import { createLogger } from './log.js';
 import { startExampleUpstream } from './example-upstream.js';
-import { generateKeyFile } from './auth/keys.js';
+import { generateKeyFile, loadOrCreateKeySet } from './auth/keys.js';
 import { hashSecret } from './auth/password.js';
 import { installLogin } from './login/install.js';
 import { installAdminApi } from './admin/install.js';
@@ -85,7 +85,10 @@ async function start(args: string[]): Promise<number> {
     // Validate before forking so a bad config fails once, loudly, with every problem.
     let workers: number;
     try {
-      workers = (await loadConfig(file)).workers;
+      const config = await loadConfig(file);
+      workers = config.workers;
+      // Create the signing keys once, here: workers starting together must not each write their own.
+      if (workers > 1) await loadOrCreateKeySet(config.session.keysFile);
     } catch (err) {
       if (err instanceof ConfigError) {
         console.error(err.message);
@@ -134,6 +137,8 @@ async function start(args: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   upstream?.close();
+  // A worker's IPC channel to the primary would keep it alive after a clean stop.
+  if (cluster.isWorker) process.disconnect?.();
   return 0;
 }
 

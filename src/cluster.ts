@@ -1,7 +1,8 @@
 // `workers: N` — N gateway processes sharing the data port through node:cluster. The primary only
 // supervises: it forks the workers, restarts one that dies, relays revocations between them (so a
-// session revoked through worker 1's admin API is refused by every worker on its next request),
-// forwards SIGHUP, and on SIGTERM/SIGINT lets every worker drain before exiting 0.
+// session revoked through worker 1's admin API is refused by every worker on its next request) and
+// sign-in state (login/peers.ts), forwards SIGHUP, and on SIGTERM/SIGINT lets every worker drain
+// before exiting 0.
 import cluster, { type Worker } from 'node:cluster';
 import type { RevocationEvent, RevocationSet } from './auth/revocations.js';
 import type { Logger } from './log.js';
@@ -14,6 +15,10 @@ interface RevokedMessage {
 const isRevokedMessage = (m: unknown): m is RevokedMessage =>
   typeof m === 'object' && m !== null && (m as { gatehouse?: unknown }).gatehouse === 'revoked';
 
+/** Any worker-to-workers message (revocations; sign-in state, see login/peers.ts): relayed as is. */
+const isGatehouseMessage = (m: unknown): m is { gatehouse: string } =>
+  typeof m === 'object' && m !== null && typeof (m as { gatehouse?: unknown }).gatehouse === 'string';
+
 /** Worker 1 also serves the admin listener (one admin API, one /metrics per deployment). */
 export const workerId = (): number => Number(process.env.GATEHOUSE_WORKER_ID ?? '1');
 
@@ -25,7 +30,7 @@ export function superviseWorkers(count: number, logger: Logger): Promise<number>
     const w = cluster.fork({ GATEHOUSE_WORKER_ID: String(id) });
     ids.set(w, id);
     w.on('message', (m: unknown) => {
-      if (!isRevokedMessage(m)) return;
+      if (!isGatehouseMessage(m)) return;
       for (const other of ids.keys()) if (other !== w && other.isConnected()) other.send(m);
     });
   };

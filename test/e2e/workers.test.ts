@@ -1,0 +1,63 @@
+// `workers: 2`: two processes share the data port; a revocation made through worker 1's admin
+// API is enforced by both on their very next requests.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { loadOrCreateKeySet } from '../../src/auth/keys.js';
+import { mintSessionToken } from '../../src/auth/session-token.js';
+import { ADMIN_TOKEN, request, startUpstream } from '../helpers/stack.js';
+
+const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
+
+t.test('workers share the port and every revocation', async (t) => {
+  const up = await startUpstream(t);
+  const dir = t.testdir({
+    'gateway.yaml': `listen: 127.0.0.1:0\nworkers: 2\nadmin:\n  listen: 127.0.0.1:0\nsession:\n  cookie: gatehouse_session\n  keys: ./keys.json\n  secure_cookie: false\nstore:\n  sqlite: ./data/g.db\napps: ./apps\nlog:\n  level: info\n`,
+    apps: { 'app.yaml': `name: app\nhosts: [app.test]\nupstream: ${up.url}\npolicies:\n  - name: staff\n    action: allow\n    include:\n      - group: staff\n` },
+  });
+  const proc = spawn(process.execPath, [CLI, 'start', '--config', 'gateway.yaml'], { cwd: dir, env: { ...process.env, GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN } });
+  t.teardown(() => proc.kill('SIGKILL'));
+  const listening = await new Promise<Array<{ pid: number; data: string; admin?: string }>>((resolveAll, fail) => {
+    const seen: Array<{ pid: number; data: string; admin?: string }> = [];
+    let buf = '';
+    const timer = setTimeout(() => fail(new Error(`workers did not start: ${buf}`)), 20_000);
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      for (const line of buf.split('\n').slice(0, -1)) {
+        const m = JSON.parse(line) as { msg: string; pid: number; data: string; admin?: string };
+        if (m.msg === 'gatehouse listening' && !seen.some((s) => s.pid === m.pid)) seen.push(m);
+      }
+      buf = buf.slice(buf.lastIndexOf('\n') + 1);
+      if (seen.length === 2) {
+        clearTimeout(timer);
+        resolveAll(seen);
+      }
+    });
+  });
+  t.equal(new Set(listening.map((l) => l.pid)).size, 2, 'two worker processes');
+  t.equal(new Set(listening.map((l) => l.data)).size, 1, 'sharing one data port');
+  const admin = listening.find((l) => l.admin)?.admin as string;
+  t.ok(admin, 'one of them serves the admin listener');
+  const port = Number(new URL(listening[0]!.data).port);
+
+  const keys = await loadOrCreateKeySet(join(dir, 'keys.json'));
+  const alice = await mintSessionToken(keys, { sub: 'alice', email: 'alice@corp.example', groups: ['staff'], idp: 'local', amr: ['pwd'] }, 3_600_000);
+  const cookie = { cookie: `gatehouse_session=${alice.token}` };
+  for (let i = 0; i < 20; i++) t.equal((await request(port, { headers: cookie })).status, 200);
+  await new Promise((r) => setTimeout(r, 300)); // both workers' write queues flush (≤100 ms)
+
+  const del = await fetch(`${admin}/admin/sessions/${alice.jti}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  t.equal(del.status, 200, 'revoked through worker 1');
+  let refused = 0;
+  const started = Date.now();
+  // Both workers must refuse: 20 consecutive requests (round-robin over both) all 401, within 1 s.
+  while (refused < 20 && Date.now() - started < 1000) {
+    const r = await request(port, { headers: cookie });
+    refused = r.status === 401 ? refused + 1 : 0;
+  }
+  t.equal(refused, 20, `every worker refuses the revoked session (${Date.now() - started} ms)`);
+
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  proc.kill('SIGTERM');
+  t.equal(await exited, 0, 'the primary exits 0 after its workers drain');
+});
