@@ -1,7 +1,78 @@
-// Wires the login endpoints (/.gatehouse/login, callback, logout, identity) into a gateway.
+// Wires the login endpoints (/.gatehouse/login, callback, logout, identity, handoff) into a gateway:
+// providers from the config (rebuilt on reload), sessions minted with the gateway's keys and recorded
+// through its Recorder, revocations through Gateway.revokeSession. Also puts the sign-in lockouts on
+// the admin listener.
 import type { Gateway } from '../gateway.js';
+import type { GatewayConfig } from '../config/types.js';
+import { routerFor } from '../pipeline/router.js';
+import { registerLockoutRoutes } from './admin.js';
+import { Csrf } from './csrf.js';
+import type { Flow, LoginDeps } from './deps.js';
+import { LoginEndpoints } from './endpoints.js';
+import { Handoffs } from './handoff.js';
+import { Peers } from './peers.js';
+import { ProviderRegistry } from './providers.js';
+import { SingleUseStore } from './single-use.js';
+import { LoginThrottle } from './throttle.js';
 
-export async function installLogin(_g: Gateway): Promise<void> {
-  // Login providers arrive with the login module (issue #4); until then unauthenticated browser
-  // requests get the 401 page instead of a redirect.
+export const FLOW_TTL_MS = 10 * 60_000;
+const MAX_FLOWS = 10_000;
+
+export interface LoginModule {
+  endpoints: LoginEndpoints;
+  /** Sign-in lockouts: `throttle.lockouts()` lists the locks in force, `unlock(kind, key)` lifts one. */
+  throttle: LoginThrottle;
+  registry: ProviderRegistry;
+}
+
+/** The private part of the signing key: the same in every worker, never leaves the process. */
+function signingSecret(g: Gateway): Buffer {
+  const jwk = g.services.keys.signingKey.key.export({ format: 'jwk' });
+  return Buffer.from(String(jwk.d), 'base64url');
+}
+
+const modules = new WeakMap<Gateway, LoginModule>();
+
+/** The login module installed on a gateway (the admin API reads lockouts through it). */
+export function loginModuleOf(g: Gateway): LoginModule | undefined {
+  return modules.get(g);
+}
+
+export async function installLogin(g: Gateway): Promise<LoginModule> {
+  const config = g.configs.current;
+  const logger = g.logger;
+  // Sign-in state reaches every worker (with `workers: N`); a single process has no peers.
+  const peers = new Peers();
+  const throttle = new LoginThrottle(config.login, Date.now, peers);
+  const registry = new ProviderRegistry(logger, throttle, peers);
+  const deps: LoginDeps = {
+    logger,
+    registry,
+    throttle,
+    flows: new SingleUseStore<Flow>(FLOW_TTL_MS, MAX_FLOWS, Date.now, { peers, topic: 'flows' }),
+    handoffs: new Handoffs(Date.now, peers),
+    csrf: new Csrf(signingSecret(g)),
+    session: { keys: () => g.services.keys, recorder: () => g.services.recorder },
+    store: g.store,
+    flushAudit: () => g.writer.flush(),
+    revokeSession: (id, by, reason) => g.revokeSession(id, by, reason),
+    isRevoked: (identity, app) => g.services.revocations.isRevoked(identity, app),
+    revokeInMemory: (id) => g.services.revocations.revokeSession(id),
+  };
+  const prepare = (c: GatewayConfig) => {
+    registry.providersFor(c);
+    if (c.login.host && !routerFor(c).serves(c.login.host)) {
+      logger.warn({ host: c.login.host }, 'login.host is not served by any app; each app host signs in on its own');
+    }
+  };
+  prepare(config);
+  g.configs.on('reload', prepare);
+  // The users files are read before the first request; OIDC discovery goes on in the background.
+  await registry.ready();
+  const endpoints = new LoginEndpoints(deps);
+  g.setEndpoints(endpoints);
+  registerLockoutRoutes(g.adminRouter, throttle);
+  const mod = { endpoints, throttle, registry };
+  modules.set(g, mod);
+  return mod;
 }

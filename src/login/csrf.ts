@@ -1,0 +1,54 @@
+// CSRF protection of the local sign-in form: a random value in an HttpOnly cookie, and in the form
+// an HMAC of it. A cross-site page can make the browser send the cookie but can neither read it nor
+// compute the matching form field; a forged cookie fails the HMAC. The HMAC key is derived from the
+// gateway's signing key, so every worker (and a restarted process) accepts the same forms.
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { RequestContext } from '../context.js';
+import { CSRF_COOKIE, helperCookie, readCookie } from './cookies.js';
+
+const COOKIE_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+const MAX_AGE_SEC = 3600;
+
+export class Csrf {
+  private readonly key: Buffer;
+
+  /** `secret`: key material shared by the workers (the signing key); random when absent. */
+  constructor(secret?: Buffer) {
+    this.key = secret ? Buffer.from(hkdfSync('sha256', secret, 'gatehouse', 'login form csrf', 32)) : randomBytes(32);
+  }
+
+  private mac(value: string): Buffer {
+    return createHmac('sha256', this.key).update(value).digest();
+  }
+
+  /** The form token, and the cookie to set when the browser has none yet. */
+  issue(ctx: RequestContext): { token: string; cookie?: string } {
+    const existing = readCookie(ctx, CSRF_COOKIE);
+    const value = existing && COOKIE_SHAPE.test(existing) ? existing : randomBytes(32).toString('base64url');
+    const token = this.mac(value).toString('base64url');
+    return value === existing ? { token } : { token, cookie: helperCookie(ctx, CSRF_COOKIE, value, MAX_AGE_SEC) };
+  }
+
+  verify(ctx: RequestContext, token: unknown): boolean {
+    const value = readCookie(ctx, CSRF_COOKIE);
+    if (!value || !COOKIE_SHAPE.test(value) || typeof token !== 'string') return false;
+    const given = Buffer.from(token, 'base64url');
+    const expected = this.mac(value);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+}
+
+/**
+ * A browser sends Origin on a form POST; when present it must be this host. (Absent Origin is left to
+ * the token: some privacy tools strip it.)
+ */
+export function sameOrigin(ctx: RequestContext): boolean {
+  const origin = ctx.req.headers.origin;
+  if (origin === undefined) return true;
+  if (origin === 'null') return false;
+  try {
+    return new URL(origin).host.toLowerCase() === (ctx.req.headers.host ?? '').toLowerCase();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,76 @@
+// What the login endpoints share: the long-lived parts (built once by install.ts) and small helpers
+// every endpoint uses.
+import type { ServerResponse } from 'node:http';
+import type { AppConfig } from '../config/types.js';
+import type { RequestContext } from '../context.js';
+import type { Logger } from '../log.js';
+import type { Identity } from '../policy/types.js';
+import { routerFor } from '../pipeline/router.js';
+import type { Store } from '../store/types.js';
+import type { Csrf } from './csrf.js';
+import type { Handoffs } from './handoff.js';
+import { sendHtml } from './html.js';
+import { errorPage } from './pages.js';
+import type { ProviderRegistry } from './providers.js';
+import type { SessionDeps } from './session.js';
+import type { SingleUseStore } from './single-use.js';
+import type { LoginThrottle } from './throttle.js';
+
+/** An OIDC sign-in in progress, keyed by its state. */
+export interface Flow {
+  providerId: string;
+  state: string;
+  nonce: string;
+  verifier: string;
+  redirectUri: string;
+  rd: string;
+  hb: string | null;
+  /** Hash of the browser-binding cookie of the browser that started it. */
+  binding: string;
+  created: number;
+}
+
+export interface LoginDeps {
+  logger: Logger;
+  registry: ProviderRegistry;
+  throttle: LoginThrottle;
+  flows: SingleUseStore<Flow>;
+  handoffs: Handoffs;
+  csrf: Csrf;
+  session: SessionDeps;
+  store: Store;
+  /** Writes pending audit records now (a session recorded a moment ago may still be queued). */
+  flushAudit(): Promise<void>;
+  /** Durable + in-memory revocation; true when the store knew the session. */
+  revokeSession(id: string, by: string, reason: string): Promise<boolean>;
+  /** The in-memory revocation check the authenticate stage makes (session id or app cutoff). */
+  isRevoked(identity: Identity, appName: string): boolean;
+  /** In-memory only: refused by this process even when the store could not be written. */
+  revokeInMemory(id: string): void;
+}
+
+export function query(ctx: RequestContext): URLSearchParams {
+  return new URLSearchParams(ctx.query.slice(1));
+}
+
+/** The app a URL belongs to (its identity_providers and session_duration apply); else this host's. */
+export function appFor(ctx: RequestContext, url: URL): AppConfig | undefined {
+  const router = routerFor(ctx.config);
+  return router.match(url.hostname, url.pathname) ?? router.hostApp(url.hostname) ?? ctx.app;
+}
+
+/** login.host when set and served: where sign-in happens for every app. */
+export function loginHostOf(ctx: RequestContext): string | undefined {
+  const host = ctx.config.login.host;
+  return host && routerFor(ctx.config).serves(host) ? host : undefined;
+}
+
+export function loginHref(rd: URL | string, extra: Record<string, string | null> = {}): string {
+  const p = new URLSearchParams({ rd: typeof rd === 'string' ? rd : rd.href });
+  for (const [k, v] of Object.entries(extra)) if (v !== null) p.set(k, v);
+  return `/.gatehouse/login?${p.toString()}`;
+}
+
+export function fail(ctx: RequestContext, res: ServerResponse, status: number, title: string, message: string, againHref?: string, cookies: string[] = []): void {
+  sendHtml(ctx, res, status, errorPage(title, message, ctx.requestId, againHref), cookies);
+}

@@ -1,0 +1,69 @@
+// Mints the gateway session at the end of a successful sign-in and records it — full identity plus
+// network context (client address, user agent, country) — before it is ever used.
+import type { AppConfig } from '../config/types.js';
+import type { RequestContext } from '../context.js';
+import { mintSessionToken, type MintedSession, type SessionClaims } from '../auth/session-token.js';
+import { GATEWAY_AUDIENCE, GATEWAY_ISSUER } from '../auth/verify.js';
+import type { KeySet } from '../auth/keys.js';
+import type { Identity } from '../policy/types.js';
+import { sessionUpsert, type Recorder } from '../pipeline/record.js';
+
+/** Browsers drop cookies over 4096 bytes (name, value and attributes together). */
+export const MAX_TOKEN_BYTES = 3800;
+const CORE = ['sub', 'email', 'name', 'groups', 'idp', 'amr'];
+
+export interface SessionDeps {
+  keys(): KeySet;
+  recorder(): Recorder;
+}
+
+export class SessionTooLargeError extends Error {
+  constructor(bytes: number) {
+    super(`the session token would be ${bytes} bytes (too many groups?); browsers refuse cookies over 4 KB`);
+  }
+}
+
+/** The app's session_duration, else session.duration. */
+export function sessionDuration(ctx: RequestContext, app: AppConfig | undefined): number {
+  return app?.sessionDurationMs ?? ctx.config.session.durationMs;
+}
+
+export async function issueSession(deps: SessionDeps, ctx: RequestContext, claims: SessionClaims, durationMs: number): Promise<MintedSession> {
+  const now = Date.now();
+  let minted = await mintSessionToken(deps.keys(), claims, durationMs, now);
+  if (minted.token.length > MAX_TOKEN_BYTES) {
+    // Keep the identity policies need; drop the carried-along extras.
+    const core = Object.fromEntries(Object.entries(claims).filter(([k]) => CORE.includes(k))) as SessionClaims;
+    minted = await mintSessionToken(deps.keys(), core, durationMs, now);
+    if (minted.token.length > MAX_TOKEN_BYTES) throw new SessionTooLargeError(minted.token.length);
+    claims = core;
+  }
+  deps.recorder().session(sessionUpsert(identityOf(claims, minted), ctx, now));
+  return minted;
+}
+
+/** The identity the authenticate stage will derive from this token, for the audit record. */
+export function identityOf(claims: SessionClaims, minted: MintedSession): Identity {
+  const verified: Record<string, unknown> = {
+    ...claims,
+    iss: GATEWAY_ISSUER,
+    aud: GATEWAY_AUDIENCE,
+    jti: minted.jti,
+    iat: minted.issuedAt,
+    exp: minted.expiresAt,
+  };
+  return {
+    kind: 'session',
+    sessionId: minted.jti,
+    subject: claims.sub,
+    ...(claims.email ? { email: claims.email } : {}),
+    ...(claims.name ? { name: claims.name } : {}),
+    groups: claims.groups,
+    idp: claims.idp,
+    amr: claims.amr,
+    issuer: GATEWAY_ISSUER,
+    claims: verified,
+    issuedAt: minted.issuedAt,
+    expiresAt: minted.expiresAt,
+  };
+}
