@@ -12,5 +12,5 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['error', 'warn'] }],
     },
   },
-  { files: ['src/cli.ts', 'bench/**', 'test/**'], rules: { 'no-console': 'off' } },
+  { files: ['src/cli*.ts', 'src/admin/cli*.ts', 'bench/**', 'test/**'], rules: { 'no-console': 'off' } },
 );

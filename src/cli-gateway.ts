@@ -1,0 +1,129 @@
+// `gatehouse start|check|keys|users hash-password`: the commands that need the gateway itself.
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { loadConfig } from './config/load.js';
+import { ConfigError } from './config/types.js';
+import { Gateway } from './gateway.js';
+import { createLogger } from './log.js';
+import { startExampleUpstream } from './example-upstream.js';
+import { generateKeyFile, loadOrCreateKeySet } from './auth/keys.js';
+import { hashSecret } from './auth/password.js';
+import { installLogin } from './login/install.js';
+import { installAdminApi } from './admin/install.js';
+import cluster from 'node:cluster';
+import { bridgeRevocations, superviseWorkers, workerId } from './cluster.js';
+
+
+export async function check(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } });
+  const file = resolve(values.config ?? 'gateway.yaml');
+  try {
+    const config = await loadConfig(file);
+    console.log(`${file}: ok (${config.apps.length} apps, hash ${config.hash})`);
+    return 0;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      console.error(`${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} found.`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+export async function start(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, 'example-upstream': { type: 'boolean' } } });
+  const file = resolve(values.config ?? 'gateway.yaml');
+  const logger = createLogger();
+  if (cluster.isPrimary) {
+    // Validate before forking so a bad config fails once, loudly, with every problem.
+    let workers: number;
+    try {
+      const config = await loadConfig(file);
+      workers = config.workers;
+      // Create the signing keys once, here: workers starting together must not each write their own.
+      if (workers > 1) await loadOrCreateKeySet(config.session.keysFile);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        console.error(err.message);
+        console.error(`gatehouse: refusing to start: ${err.problems.length} config problem${err.problems.length === 1 ? '' : 's'}.`);
+        return 1;
+      }
+      throw err;
+    }
+    if (workers > 1) {
+      const upstream = values['example-upstream'] ? await startExampleUpstream() : null;
+      const code = await superviseWorkers(workers, logger);
+      upstream?.close();
+      return code;
+    }
+  }
+  const upstream = values['example-upstream'] && cluster.isPrimary ? await startExampleUpstream() : null;
+  let gateway: Gateway;
+  try {
+    gateway = await Gateway.start({
+      configFile: file,
+      logger,
+      admin: workerId() === 1,
+      extend: async (g) => {
+        bridgeRevocations(g.services.revocations);
+        await installLogin(g);
+        installAdminApi(g);
+      },
+    });
+  } catch (err) {
+    upstream?.close();
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      console.error(`gatehouse: refusing to start: ${err.problems.length} config problem${err.problems.length === 1 ? '' : 's'}.`);
+      return 1;
+    }
+    console.error(`gatehouse: cannot start: ${(err as Error).message}`);
+    return 1;
+  }
+  process.on('SIGHUP', () => void gateway.configs.reload('SIGHUP'));
+  await new Promise<void>((done) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      void gateway.close().then(done);
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  upstream?.close();
+  // A worker's IPC channel to the primary would keep it alive after a clean stop.
+  if (cluster.isWorker) process.disconnect?.();
+  return 0;
+}
+
+export async function keys(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'generate') {
+    console.error('usage: gatehouse keys generate --out FILE [--alg ES256] [--rotate]');
+    return 2;
+  }
+  const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, alg: { type: 'string' }, rotate: { type: 'boolean' } } });
+  if (!values.out) {
+    console.error('gatehouse keys generate: --out FILE is required');
+    return 2;
+  }
+  await generateKeyFile(resolve(values.out), values.alg ?? 'ES256', { append: values.rotate === true });
+  console.log(`${values.out}: ${values.rotate ? 'added a new signing key (older keys still verify)' : 'wrote a new key set'}`);
+  return 0;
+}
+
+export async function hashPassword(args: string[]): Promise<number> {
+  let secret = args[0];
+  if (secret === undefined) {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  }
+  if (!secret) {
+    console.error('gatehouse users hash-password: empty password');
+    return 2;
+  }
+  console.log(await hashSecret(secret));
+  return 0;
+}
+
