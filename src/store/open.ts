@@ -1,16 +1,20 @@
-// Picks the store the config asks for. The SQLite store is loaded on demand like the PostgreSQL one
-// will be, so a gateway never loads the driver it does not use.
+// Picks the store the config asks for. Each driver is loaded on demand (dynamic import), so a
+// gateway never loads the one it does not use: pg only with store.postgres, better-sqlite3 only
+// with store.sqlite.
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Store } from './types.js';
 
 export async function openStore(config: GatewayConfig['store'], logger: Logger): Promise<Store> {
+  const started = Date.now();
   if (config.postgres) {
-    throw new Error('store.postgres is not implemented yet: use store.sqlite (a file path) for now');
+    const { openPostgresStore } = await import('./postgres.js');
+    const store = await openPostgresStore(config.postgres, { logger, ...(config.postgresTls ? { tls: config.postgresTls } : {}) });
+    logger.info({ store: 'postgres', target: store.target, schema: store.schema, ms: Date.now() - started }, 'audit store opened');
+    return store;
   }
   if (!config.sqlite) throw new Error('no store configured: set store.sqlite to a file path');
   const { openSqliteStore } = await import('./sqlite.js');
-  const started = Date.now();
   const store = await openSqliteStore(config.sqlite);
   logger.info({ store: 'sqlite', file: store.file, ms: Date.now() - started }, 'audit store opened');
   return store;

@@ -14,8 +14,9 @@ t.test('openStore picks the configured store', async (t) => {
   t.teardown(() => store.close());
   t.equal(store.kind, 'sqlite');
   await store.ping();
-  await t.rejects(openStore({ postgres: 'postgres://x@localhost/db', queueLimit: 1000 }, silentLogger), {
-    message: /store\.postgres is not implemented yet/,
+  // store.postgres loads the PostgreSQL store (test/store/postgres.test.ts); unreachable, it says where.
+  await t.rejects(openStore({ postgres: 'postgres://x@127.0.0.1:1/db', queueLimit: 1000 }, silentLogger), {
+    message: /cannot open PostgreSQL store postgres:\/\/x@127\.0\.0\.1:1\/db: .*ECONNREFUSED/,
   });
   await t.rejects(openStore({ queueLimit: 1000 }, silentLogger), { message: /no store configured/ });
 });
