@@ -6,7 +6,8 @@ import type { RequestContext } from '../context.js';
 import type { Services } from './services.js';
 import { headerSafe } from '../auth/assertion.js';
 
-const HOP_BY_HOP = ['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'proxy-authorization', 'proxy-connection', 'upgrade'];
+// `expect` too: Node already answered the client's 100-continue; the body is coming either way.
+const HOP_BY_HOP = ['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'proxy-authorization', 'proxy-connection', 'upgrade', 'expect'];
 
 /** Headers only the gateway may set, whatever the app: any case, any client. */
 const IDENTITY_PREFIXES = ['x-gatehouse-', 'cf-access-', 'x-pomerium-', 'x-auth-request-'];
