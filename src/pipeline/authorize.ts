@@ -8,7 +8,8 @@ import type { Services } from './services.js';
 export function authorize(ctx: RequestContext, s: Services): Rejection | undefined {
   const app = ctx.app as NonNullable<RequestContext['app']>;
   const identity = ctx.identity ?? null;
-  const decision = evaluate(app.compiled, identity, ctx.facts);
+  // Reasons for requests let through are only read when every allowed request is recorded.
+  const decision = evaluate(app.compiled, identity, ctx.facts, { quiet: ctx.config.audit.recordAllowed !== 'all' });
   ctx.decision = decision;
 
   if (decision.outcome === 'deny') {

@@ -21,7 +21,10 @@ interface Flight {
   onFail: (rej: Rejection) => void;
   headersReceived: boolean;
   failed: boolean;
-  timer: NodeJS.Timeout | null;
+  /** Epoch ms by which response headers must have arrived (app `timeout`). */
+  deadline: number;
+  /** Epoch ms by which the upstream connection must be up (app `connect_timeout`). */
+  connectDeadline: number;
   proxyReq: http.ClientRequest | null;
 }
 
@@ -42,6 +45,7 @@ export class Forwarder {
    */
   private readonly flights = new Map<IncomingMessage, Flight>();
   private readonly targets = new WeakMap<AppConfig, object>();
+  private readonly sweeper = setInterval(() => this.sweep(), 250).unref();
 
   constructor(
     private readonly logger: Logger,
@@ -50,7 +54,7 @@ export class Forwarder {
     this.proxy = createProxyServer({ xfwd: false, ws: true, selfHandleResponse: true, secure: true, changeOrigin: false });
     // http-proxy-3 throws when nobody listens for 'error': an upstream fault must never crash us.
     this.proxy.on('error', (err: Error, req: IncomingMessage) => this.onError(err, req));
-    this.proxy.on('econnreset', (_err: Error, req: IncomingMessage) => this.clear(req));
+    this.proxy.on('econnreset', () => undefined); // the client went away; its close cleans up
     this.proxy.on('proxyReq', (proxyReq: http.ClientRequest, req: IncomingMessage) => this.onProxyReq(proxyReq, req));
     this.proxy.on('proxyReqWs', (proxyReq: http.ClientRequest, req: IncomingMessage) => this.onProxyReq(proxyReq, req));
     this.proxy.on('proxyRes', (proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) => this.onResponse(proxyRes, req, res));
@@ -62,10 +66,8 @@ export class Forwarder {
     const app = ctx.app as AppConfig;
     const req = ctx.req;
     req.url = ctx.path + ctx.query; // forward exactly the path we routed and evaluated
-    const flight: Flight = { ctx, res, socket: null, app, onFail, headersReceived: false, failed: false, timer: null, proxyReq: null };
-    this.flights.set(req, flight);
-    res.once('close', () => this.land(flight));
-    flight.timer = setTimeout(() => this.timeout(flight), app.timeoutMs);
+    this.takeOff(ctx, res, null, onFail);
+    res.once('close', () => this.flights.delete(req));
     this.proxy.web(req, res, { target: this.target(app), agent: this.agent(app), ca: app.ca } as ServerOptions);
   }
 
@@ -74,19 +76,41 @@ export class Forwarder {
     const app = ctx.app as AppConfig;
     const req = ctx.req;
     req.url = ctx.path + ctx.query;
-    const flight: Flight = { ctx, res: null, socket, app, onFail, headersReceived: false, failed: false, timer: null, proxyReq: null };
-    this.flights.set(req, flight);
-    socket.once('close', () => this.land(flight));
-    flight.timer = setTimeout(() => this.timeout(flight), app.timeoutMs);
+    this.takeOff(ctx, null, socket, onFail);
+    socket.once('close', () => this.flights.delete(req));
     // Upgraded sockets leave the pool anyway: no agent.
     this.proxy.ws(req, socket as Socket, head, { target: this.target(app), agent: false, ca: app.ca } as ServerOptions);
   }
 
-  /** The client side is done (response finished, aborted, or socket closed): forget the flight. */
-  private land(flight: Flight): void {
-    if (flight.timer) clearTimeout(flight.timer);
-    flight.timer = null;
-    this.flights.delete(flight.ctx.req);
+  private takeOff(ctx: RequestContext, res: ServerResponse | null, socket: Duplex | null, onFail: (rej: Rejection) => void): Flight {
+    const app = ctx.app as AppConfig;
+    const now = Date.now();
+    const flight: Flight = {
+      ctx,
+      res,
+      socket,
+      app,
+      onFail,
+      headersReceived: false,
+      failed: false,
+      deadline: now + app.timeoutMs,
+      connectDeadline: now + app.connectTimeoutMs,
+      proxyReq: null,
+    };
+    this.flights.set(ctx.req, flight);
+    return flight;
+  }
+
+  /**
+   * One timer for every request in flight instead of one or two per request: checks the header
+   * and connect deadlines every 250 ms (so a 504 comes within a quarter second of the timeout).
+   */
+  private sweep(now = Date.now()): void {
+    for (const flight of this.flights.values()) {
+      if (flight.headersReceived || flight.failed) continue;
+      const connecting = flight.proxyReq?.socket?.connecting === true;
+      if (now >= flight.deadline || (connecting && now >= flight.connectDeadline)) this.timeout(flight);
+    }
   }
 
   /** Requests being forwarded right now. */
@@ -95,6 +119,7 @@ export class Forwarder {
   }
 
   close(): void {
+    clearInterval(this.sweeper);
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
   }
@@ -104,21 +129,8 @@ export class Forwarder {
     if (!flight) return;
     flight.proxyReq = proxyReq;
     if (flight.socket) {
-      proxyReq.on('upgrade', () => {
-        flight.headersReceived = true;
-        this.clear(req);
-      });
-      proxyReq.on('response', () => {
-        flight.headersReceived = true;
-        this.clear(req);
-      });
-    }
-    const sock = proxyReq.socket;
-    if (sock && sock.connecting) {
-      // A connect that hangs is a 504 after connect_timeout, well before the response timeout.
-      const connectTimer = setTimeout(() => this.timeout(flight), flight.app.connectTimeoutMs);
-      sock.once('connect', () => clearTimeout(connectTimer));
-      sock.once('close', () => clearTimeout(connectTimer));
+      proxyReq.on('upgrade', () => (flight.headersReceived = true));
+      proxyReq.on('response', () => (flight.headersReceived = true));
     }
   }
 
@@ -129,7 +141,6 @@ export class Forwarder {
       return;
     }
     flight.headersReceived = true;
-    this.clear(req);
     if (res.destroyed) {
       proxyRes.destroy();
       return;
@@ -164,7 +175,6 @@ export class Forwarder {
   private onError(err: Error & { code?: string }, req: IncomingMessage): void {
     const flight = this.flights.get(req);
     if (!flight) return;
-    this.clear(req);
     if (flight.failed) return; // our own timeout already answered
     flight.failed = true;
     const reset = err.code === 'ECONNRESET' || err.message === 'socket hang up';
@@ -181,19 +191,12 @@ export class Forwarder {
   private timeout(flight: Flight): void {
     if (flight.headersReceived || flight.failed) return;
     flight.failed = true;
-    this.clear(flight.ctx.req);
     flight.proxyReq?.destroy();
     this.events.upstreamError(flight.app.name, 'timeout');
     flight.onFail(reject('upstream_timeout', 'upstream_timeout'));
   }
 
-  private clear(req: IncomingMessage): void {
-    const flight = this.flights.get(req);
-    if (flight?.timer) {
-      clearTimeout(flight.timer);
-      flight.timer = null;
-    }
-  }
+
 
   private target(app: AppConfig): object {
     let t = this.targets.get(app);

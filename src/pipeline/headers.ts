@@ -6,54 +6,67 @@ import type { RequestContext } from '../context.js';
 import type { Services } from './services.js';
 import { headerSafe } from '../auth/assertion.js';
 
-// `expect` too: Node already answered the client's 100-continue; the body is coming either way.
-const HOP_BY_HOP = ['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'proxy-authorization', 'proxy-connection', 'upgrade', 'expect'];
+/**
+ * Never copied from the client: hop-by-hop headers (`expect` too: Node already answered the
+ * client's 100-continue) and the headers only the gateway sets.
+ */
+const STRIPPED = new Set([
+  'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'proxy-authorization', 'proxy-connection', 'upgrade', 'expect',
+  'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-request-id', 'forwarded', 'x-real-ip',
+  'gatehouse-client-id', 'gatehouse-client-secret',
+]);
 
-/** Headers only the gateway may set, whatever the app: any case, any client. */
-const IDENTITY_PREFIXES = ['x-gatehouse-', 'cf-access-', 'x-pomerium-', 'x-auth-request-'];
-const GATEWAY_SET = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-request-id', 'forwarded', 'x-real-ip', 'gatehouse-client-id', 'gatehouse-client-secret'];
+/** Identity headers only the gateway may set, whatever the app: any case, any client. */
+const IDENTITY_PREFIXES = ['x-gatehouse-', 'x-pomerium-', 'x-auth-request-', 'cf-access-'];
 
-/** Rewrites ctx.req.headers in place into what goes upstream. */
+/**
+ * Replaces ctx.req.headers with what goes upstream. One pass builds a fresh object: deleting keys
+ * from Node's header object would turn it into a slow dictionary-mode object on every request.
+ */
 export function prepareUpstreamHeaders(ctx: RequestContext, s: Services, trustedPeer: boolean): void {
-  const h = ctx.req.headers;
-  const chunked = typeof h['transfer-encoding'] === 'string' && /chunked/i.test(h['transfer-encoding']);
-  const wsUpgrade = ctx.upgrade;
-
-  // Headers the client nominated as hop-by-hop via Connection.
-  const connection = h.connection;
-  if (typeof connection === 'string') {
-    for (const token of connection.split(',')) {
-      const name = token.trim().toLowerCase();
-      if (name && name !== 'upgrade') delete h[name];
-    }
+  const src = ctx.req.headers;
+  const app = ctx.app as NonNullable<RequestContext['app']>;
+  const nominated = nominatedHopByHop(src.connection);
+  const country = !trustedPeer && ctx.config.countryHeader ? ctx.config.countryHeader.toLowerCase() : null;
+  const dropCredentials = !app.passCredentials;
+  const out: IncomingHttpHeaders = {};
+  for (const name in src) {
+    if (STRIPPED.has(name) || name === country || (nominated !== null && nominated.includes(name))) continue;
+    const c = name.charCodeAt(0);
+    if ((c === 120 /* x */ || c === 99 /* c */) && startsWithAny(name, IDENTITY_PREFIXES)) continue;
+    if (dropCredentials && name === 'authorization' && ctx.credentialSource === 'bearer') continue;
+    out[name] = src[name];
   }
-  for (const name of HOP_BY_HOP) delete h[name];
-  for (const name of Object.keys(h)) {
-    if (startsWithAny(name, IDENTITY_PREFIXES)) delete h[name];
-  }
-  const xff = trustedPeer ? h['x-forwarded-for'] : undefined;
-  const xfh = trustedPeer ? h['x-forwarded-host'] : undefined;
-  for (const name of GATEWAY_SET) delete h[name];
-  const country = ctx.config.countryHeader?.toLowerCase();
-  if (country && !trustedPeer) delete h[country];
 
   // Body framing: transfer-encoding is hop-by-hop, but a chunked body must stay chunked.
-  if (chunked) h['transfer-encoding'] = 'chunked';
-  if (wsUpgrade) {
-    h.connection = 'upgrade';
-    h.upgrade = 'websocket';
+  const te = src['transfer-encoding'];
+  if (typeof te === 'string' && /chunked/i.test(te)) out['transfer-encoding'] = 'chunked';
+  if (ctx.upgrade) {
+    out.connection = 'upgrade';
+    out.upgrade = 'websocket';
   }
 
-  const peer = ctx.req.socket.remoteAddress ?? '';
-  h['x-forwarded-for'] = typeof xff === 'string' && xff ? `${xff}, ${peer}` : ctx.clientIp;
-  h['x-forwarded-host'] = typeof xfh === 'string' && xfh ? xfh : (ctx.req.headers.host ?? ctx.host);
-  h['x-forwarded-proto'] = ctx.proto;
-  h['x-request-id'] = ctx.requestId;
+  const xff = trustedPeer ? src['x-forwarded-for'] : undefined;
+  const xfh = trustedPeer ? src['x-forwarded-host'] : undefined;
+  out['x-forwarded-for'] = typeof xff === 'string' && xff ? `${xff}, ${ctx.req.socket.remoteAddress ?? ''}` : ctx.clientIp;
+  out['x-forwarded-host'] = typeof xfh === 'string' && xfh ? xfh : (src.host ?? ctx.host);
+  out['x-forwarded-proto'] = ctx.proto;
+  out['x-request-id'] = ctx.requestId;
 
-  const app = ctx.app as NonNullable<RequestContext['app']>;
-  if (!app.passCredentials) removeCredentials(h, ctx);
-  const identity = ctx.identity;
-  if (identity && ctx.decision?.outcome === 'allow') injectIdentity(h, ctx, s);
+  if (dropCredentials) removeSessionCookie(out, ctx.config.session.cookie);
+  if (ctx.identity && ctx.decision?.outcome === 'allow') injectIdentity(out, ctx, s);
+  ctx.req.headers = out;
+}
+
+/** Header names the client listed in Connection (besides the usual keep-alive/close/upgrade). */
+function nominatedHopByHop(connection: string | undefined): string[] | null {
+  if (connection === undefined || connection === 'keep-alive' || connection === 'close') return null;
+  const names: string[] = [];
+  for (const token of connection.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name && name !== 'upgrade' && name !== 'keep-alive' && name !== 'close') names.push(name);
+  }
+  return names.length ? names : null;
 }
 
 function startsWithAny(name: string, prefixes: string[]): boolean {
@@ -61,27 +74,20 @@ function startsWithAny(name: string, prefixes: string[]): boolean {
   return false;
 }
 
-/** The gateway's own session cookie and a bearer token it consumed do not go upstream. */
-function removeCredentials(h: IncomingHttpHeaders, ctx: RequestContext): void {
-  if (ctx.credentialSource === 'bearer') {
-    delete h.authorization;
-  }
+/** The gateway's own session cookie does not go upstream (other cookies do). */
+function removeSessionCookie(h: IncomingHttpHeaders, name: string): void {
   const cookie = h.cookie;
-  if (typeof cookie === 'string') {
-    const name = ctx.config.session.cookie;
-    if (cookie.includes(name)) {
-      const kept = cookie
-        .split(';')
-        .filter((c) => {
-          const eq = c.indexOf('=');
-          return (eq === -1 ? c : c.slice(0, eq)).trim() !== name;
-        })
-        .join(';')
-        .trim();
-      if (kept) h.cookie = kept;
-      else delete h.cookie;
-    }
-  }
+  if (typeof cookie !== 'string' || !cookie.includes(name)) return;
+  const kept = cookie
+    .split(';')
+    .filter((c) => {
+      const eq = c.indexOf('=');
+      return (eq === -1 ? c : c.slice(0, eq)).trim() !== name;
+    })
+    .join(';')
+    .trim();
+  if (kept) h.cookie = kept;
+  else delete h.cookie;
 }
 
 function injectIdentity(h: IncomingHttpHeaders, ctx: RequestContext, s: Services): void {

@@ -224,6 +224,18 @@ function decided(p: CompiledPolicy, reasons: string[], explanation: PolicyExplan
   return { outcome, policy: p.name, action: p.action, reason, reasons, explanation };
 }
 
+/** One shared, frozen reason-less decision per allowing policy (the `quiet` hot path). */
+const quietDecisions = new WeakMap<CompiledPolicy, Decision>();
+
+function quietDecision(p: CompiledPolicy): Decision {
+  let d = quietDecisions.get(p);
+  if (d === undefined) {
+    d = Object.freeze(decided(p, Object.freeze([]) as unknown as string[], Object.freeze([]) as unknown as PolicyExplanation[]));
+    quietDecisions.set(p, d);
+  }
+  return d;
+}
+
 function noneMatched(reasons: string[], explanation: PolicyExplanation[]): Decision {
   if (reasons.length === 0) reasons.push('no policies');
   return { outcome: 'deny', policy: null, action: null, reason: 'no_policy_matched', reasons, explanation };
@@ -234,20 +246,26 @@ function noneMatched(reasons: string[], explanation: PolicyExplanation[]): Decis
  * then allow); the first that matches decides, and nothing matching is a deny.
  *
  * `reasons` always covers the deciding policy (or every policy, prefixed by its name, when none
- * matched). With `explain`, `explanation` has one entry per policy in evaluation order, with every
- * rule of each evaluated policy; otherwise it is empty.
+ * matched) — except with `quiet`, where a request that is let through (allow, bypass,
+ * service_auth) gets a shared, frozen decision without reasons: the hot path records those
+ * aggregated and never reads them. Denials always carry their reasons. With `explain`,
+ * `explanation` has one entry per policy in evaluation order, with every rule of each evaluated
+ * policy; otherwise it is empty.
  */
 export function evaluate(
   compiled: CompiledPolicies,
   identity: Identity | null,
   facts: RequestFacts,
-  opts?: { explain?: boolean },
+  opts?: { explain?: boolean; quiet?: boolean },
 ): Decision {
   const ordered = compiled.ordered;
   if (opts?.explain !== true) {
     for (let i = 0; i < ordered.length; i++) {
       const p = ordered[i]!;
-      if (policyMatches(p, identity, facts)) return decided(p, flatReasons(describePolicy(p, identity, facts), '', []), []);
+      if (policyMatches(p, identity, facts)) {
+        if (opts?.quiet === true && p.action !== 'deny') return quietDecision(p);
+        return decided(p, flatReasons(describePolicy(p, identity, facts), '', []), []);
+      }
     }
     const reasons: string[] = [];
     for (const p of ordered) flatReasons(describePolicy(p, identity, facts), `${p.name}: `, reasons);

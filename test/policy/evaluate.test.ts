@@ -325,3 +325,21 @@ t.test('explain and fast path always agree (random policies and callers)', async
   }
   t.same([...outcomes].sort(), ['no_policy_matched', 'policy_allow', 'policy_bypass', 'policy_deny', 'service_auth'], 'every outcome was exercised');
 });
+
+t.test('quiet: requests let through share one reason-less decision; denials keep their reasons', async (t) => {
+  const compiled = compilePolicies([
+    { name: 'no-contractors', action: 'deny', include: [{ group: 'contractors' }] },
+    { name: 'staff', action: 'allow', include: [{ group: 'staff' }] },
+  ]);
+  const staff = person({ groups: ['staff'] });
+  const a = evaluate(compiled, staff, facts(), { quiet: true });
+  const b = evaluate(compiled, person({ groups: ['staff'], email: 'other@corp.example' }), facts(), { quiet: true });
+  t.equal(a, b, 'the same frozen object: no allocation per request');
+  t.ok(Object.isFrozen(a));
+  t.match(a, { outcome: 'allow', policy: 'staff', reason: 'policy_allow', reasons: [] });
+  t.same(evaluate(compiled, staff, facts()).reasons, ['include[0] group staff: matched'], 'without quiet the reasons are there');
+  const denied = evaluate(compiled, person({ groups: ['contractors', 'staff'] }), facts(), { quiet: true });
+  t.match(denied, { outcome: 'deny', policy: 'no-contractors', reasons: ['include[0] group contractors: matched'] });
+  const none = evaluate(compiled, person({ groups: ['sales'] }), facts(), { quiet: true });
+  t.match(none, { reason: 'no_policy_matched', reasons: [/not in \[sales\]/, /not in \[sales\]/] });
+});
