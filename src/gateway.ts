@@ -122,6 +122,13 @@ export class Gateway {
     }
   }
 
+  private readonly closeHooks: Array<() => unknown> = [];
+
+  /** Modules that hold resources (watchers, timers) release them here when the gateway stops. */
+  onClose(hook: () => unknown): void {
+    this.closeHooks.push(hook);
+  }
+
   /** Set by the login module: /.gatehouse/login, callback, logout, identity. */
   setEndpoints(endpoints: GatehouseEndpoints): void {
     this.services.endpoints = endpoints;
@@ -233,6 +240,13 @@ export class Gateway {
       });
     }
     this.retention?.stop();
+    for (const hook of this.closeHooks) {
+      try {
+        await hook();
+      } catch (err) {
+        this.logger.warn({ err }, 'a module failed to stop cleanly');
+      }
+    }
     this.configs.close();
     this.services.authenticator.close();
     await this.writer.close(); // flushes; logs what could not be written

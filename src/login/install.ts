@@ -67,6 +67,7 @@ export async function installLogin(g: Gateway): Promise<LoginModule> {
   };
   prepare(config);
   g.configs.on('reload', prepare);
+  g.onClose(() => registry.close());
   // The users files are read before the first request; OIDC discovery goes on in the background.
   await registry.ready();
   const endpoints = new LoginEndpoints(deps);
