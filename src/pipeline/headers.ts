@@ -22,8 +22,10 @@ const IDENTITY_PREFIXES = ['x-gatehouse-', 'x-pomerium-', 'x-auth-request-', 'cf
 /**
  * Replaces ctx.req.headers with what goes upstream. One pass builds a fresh object: deleting keys
  * from Node's header object would turn it into a slow dictionary-mode object on every request.
+ * Returns whether the client sends a body (content-length > 0, or chunked): the forwarder frames
+ * it again upstream, so transfer-encoding itself is never copied.
  */
-export function prepareUpstreamHeaders(ctx: RequestContext, s: Services, trustedPeer: boolean): void {
+export function prepareUpstreamHeaders(ctx: RequestContext, s: Services, trustedPeer: boolean): boolean {
   const src = ctx.req.headers;
   const app = ctx.app as NonNullable<RequestContext['app']>;
   const nominated = nominatedHopByHop(src.connection);
@@ -38,9 +40,9 @@ export function prepareUpstreamHeaders(ctx: RequestContext, s: Services, trusted
     out[name] = src[name];
   }
 
-  // Body framing: transfer-encoding is hop-by-hop, but a chunked body must stay chunked.
   const te = src['transfer-encoding'];
-  if (typeof te === 'string' && /chunked/i.test(te)) out['transfer-encoding'] = 'chunked';
+  const length = src['content-length'];
+  const hasBody = (typeof te === 'string' && te !== '') || (length !== undefined && length !== '0');
   if (ctx.upgrade) {
     out.connection = 'upgrade';
     out.upgrade = 'websocket';
@@ -56,6 +58,7 @@ export function prepareUpstreamHeaders(ctx: RequestContext, s: Services, trusted
   if (dropCredentials) removeSessionCookie(out, ctx.config.session.cookie);
   if (ctx.identity && ctx.decision?.outcome === 'allow') injectIdentity(out, ctx, s);
   ctx.req.headers = out;
+  return hasBody;
 }
 
 /** Header names the client listed in Connection (besides the usual keep-alive/close/upgrade). */

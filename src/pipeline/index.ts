@@ -133,12 +133,12 @@ export class Pipeline {
 
   private forward(ctx: RequestContext, t: Transport): void {
     try {
-      prepareUpstreamHeaders(ctx, this.s, t.trustedPeer);
+      const hasBody = prepareUpstreamHeaders(ctx, this.s, t.trustedPeer);
       const onFail = (rej: Rejection): void => this.respond(ctx, t, rej);
-      if (t.res) this.s.forwarder.web(ctx, t.res, onFail);
+      if (t.res) this.s.forwarder.web(ctx, t.res, hasBody, onFail);
       else if (t.socket) {
         this.s.websockets.track(ctx, t.socket);
-        this.s.forwarder.ws(ctx, t.socket, t.head ?? Buffer.alloc(0), onFail);
+        this.s.forwarder.upgrade(ctx, t.socket, t.head ?? Buffer.alloc(0), onFail);
       }
     } catch (err) {
       this.fail(ctx, t, err);
