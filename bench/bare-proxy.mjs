@@ -1,7 +1,7 @@
 // The baseline: a bare http-proxy-3 proxy, run as its own process, with the same upstream agent
-// settings as Gatehouse's forwarder (src/pipeline/forward.ts): keepAlive, maxSockets 256,
+// settings Gatehouse's forwarder used on http-proxy-3 (it now uses undici for plain HTTP): keepAlive, maxSockets 256,
 // maxFreeSockets 64, LIFO scheduling. Nothing else: no routing, no auth, no headers work.
-//   --mode native  http-proxy-3's node:http path (the one Gatehouse uses today)
+//   --mode native  http-proxy-3's node:http path (what Gatehouse used before its undici forwarder)
 //   --mode fetch   http-proxy-3's fetch path with an undici Agent as dispatcher
 // Prints one JSON line {"msg":"listening","port":N} on stdout when ready.
 import http from 'node:http';

@@ -22,7 +22,10 @@ export interface RecordWriterOptions {
   hardLimitFactor?: number;
   /** Longest wait between retries after failures (default 5000 ms). */
   maxBackoffMs?: number;
-  /** Most records written in one transaction (default 5000); the rest follow on the next turn. */
+  /**
+   * Most records written in one transaction (default 500, a few ms of SQLite work); the rest follow
+   * on the next event-loop turn, so a flood of denials never holds the loop for tens of ms.
+   */
   maxBatchRecords?: number;
   /**
    * 'aggregate': decision() ignores allowed/bypassed decisions itself. Default 'all': every decision
@@ -90,7 +93,7 @@ export class RecordWriter extends EventEmitter<RecordWriterEvents> {
     this.maxBackoffMs = Math.max(this.intervalMs, opts.maxBackoffMs ?? 5000);
     this.softLimit = Math.max(1, opts.queueLimit);
     this.hardLimit = this.softLimit * Math.max(1, opts.hardLimitFactor ?? 10);
-    this.maxBatch = Math.max(1, opts.maxBatchRecords ?? 5000);
+    this.maxBatch = Math.max(1, opts.maxBatchRecords ?? 500);
     this.recordAllowed = opts.recordAllowed ?? 'all';
     this.logger = opts.logger;
     this.pending = this.emptyQueue();
