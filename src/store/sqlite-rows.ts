@@ -1,94 +1,32 @@
 // Row shapes of the SQLite tables and their mapping to/from the store's record types.
-import type { AppActivity, DecisionRecord, IdentityChange, SessionRecord, SessionUpsert } from './types.js';
+import type { DecisionRecord, IdentityChange, SessionRecord, SessionUpsert } from './types.js';
+import {
+  activityFromColumns,
+  changeFromColumns,
+  decisionFromColumns,
+  sessionFromColumns,
+  type ActivityColumns,
+  type ChangeColumns,
+  type DecisionColumns,
+  type SessionColumns,
+} from './rows.js';
 
-export interface SessionRow {
-  id: string;
-  kind: SessionRecord['kind'];
-  user_id: string;
-  email: string | null;
-  name: string | null;
-  idp: string | null;
-  issuer: string;
-  groups: string;
-  amr: string;
-  claims: string;
-  login_ip: string | null;
-  login_user_agent: string | null;
-  login_country: string | null;
-  last_ip: string | null;
-  last_user_agent: string | null;
-  device: string | null;
-  issued_at: number;
-  expires_at: number;
-  first_seen_at: number;
-  last_seen_at: number;
-  revoked_at: number | null;
-  revoked_by: string | null;
-  revoke_reason: string | null;
-}
+/** SQLite keeps JSON columns as text; everything else arrives as the shared row shape. */
+type JsonText<T, K extends keyof T> = Omit<T, K> & { [P in K]: string };
 
-export interface ActivityRow {
-  session_id: string;
-  app: string;
-  first_seen_at: number;
-  last_seen_at: number;
-  request_count: number;
-  last_path: string;
-}
-
-export interface DecisionRow {
-  id: number;
-  request_id: string;
-  time: number;
-  app: string;
-  session_id: string | null;
-  email: string | null;
-  method: string;
-  host: string;
-  path: string;
-  client_ip: string;
-  outcome: DecisionRecord['outcome'];
-  policy: string | null;
-  reason: string;
-  reasons: string;
-  config_hash: string;
-}
-
-export interface ChangeRow {
-  email: string;
-  time: number;
-  session_id: string;
-  change: string;
-}
+export type SessionRow = Omit<JsonText<SessionColumns, 'groups' | 'amr' | 'claims'>, 'device'> & { device: string | null };
+export type ActivityRow = ActivityColumns;
+export type DecisionRow = JsonText<DecisionColumns, 'reasons'>;
+export type ChangeRow = JsonText<ChangeColumns, 'change'>;
 
 export function sessionFromRow(r: SessionRow): SessionRecord {
-  return {
-    id: r.id,
-    kind: r.kind,
-    userId: r.user_id,
-    email: r.email,
-    name: r.name,
-    idp: r.idp,
-    issuer: r.issuer,
+  return sessionFromColumns({
+    ...r,
     groups: JSON.parse(r.groups) as string[],
     amr: JSON.parse(r.amr) as string[],
     claims: JSON.parse(r.claims) as Record<string, unknown>,
-    network: {
-      loginIp: r.login_ip,
-      loginUserAgent: r.login_user_agent,
-      loginCountry: r.login_country,
-      lastIp: r.last_ip,
-      lastUserAgent: r.last_user_agent,
-    },
     device: r.device === null ? null : (JSON.parse(r.device) as SessionRecord['device']),
-    issuedAt: r.issued_at,
-    expiresAt: r.expires_at,
-    firstSeenAt: r.first_seen_at,
-    lastSeenAt: r.last_seen_at,
-    revokedAt: r.revoked_at,
-    revokedBy: r.revoked_by,
-    revokeReason: r.revoke_reason,
-  };
+  });
 }
 
 /** Named parameters for inserting/touching a session (every column but the revocation ones). */
@@ -117,34 +55,10 @@ export function sessionParams(s: SessionUpsert): Record<string, string | number 
   };
 }
 
-export function activityFromRow(r: ActivityRow): AppActivity {
-  return {
-    sessionId: r.session_id,
-    app: r.app,
-    count: r.request_count,
-    firstSeenAt: r.first_seen_at,
-    lastSeenAt: r.last_seen_at,
-    lastPath: r.last_path,
-  };
-}
+export const activityFromRow = activityFromColumns;
 
 export function decisionFromRow(r: DecisionRow): DecisionRecord {
-  return {
-    requestId: r.request_id,
-    time: r.time,
-    app: r.app,
-    sessionId: r.session_id,
-    email: r.email,
-    method: r.method,
-    host: r.host,
-    path: r.path,
-    clientIp: r.client_ip,
-    outcome: r.outcome,
-    policy: r.policy,
-    reason: r.reason,
-    reasons: JSON.parse(r.reasons) as string[],
-    configHash: r.config_hash,
-  };
+  return decisionFromColumns({ ...r, reasons: JSON.parse(r.reasons) as string[] });
 }
 
 export function decisionParams(d: DecisionRecord): Array<string | number | null> {
@@ -167,5 +81,5 @@ export function decisionParams(d: DecisionRecord): Array<string | number | null>
 }
 
 export function changeFromRow(r: ChangeRow): IdentityChange {
-  return { email: r.email, time: r.time, sessionId: r.session_id, change: JSON.parse(r.change) as IdentityChange['change'] };
+  return changeFromColumns({ ...r, change: JSON.parse(r.change) as IdentityChange['change'] });
 }
