@@ -2,7 +2,7 @@
 // SHA-256 of the credential (never the credential itself, so a heap dump holds no usable token),
 // holding only successes, each until min(exp, now + max_ttl). Bounded by entries AND by an estimate
 // of bytes, so a flood of distinct valid tokens cannot grow memory past the configured bound.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Identity } from '../policy/types.js';
 
@@ -30,7 +30,8 @@ export interface CacheStats {
 
 /** Cache key of a bearer/cookie token: SHA-256, base64url (43 chars). */
 export function tokenKey(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  // The one-shot crypto.hash skips the Hash object: half the cost of createHash on a hit.
+  return hash('sha256', token, 'base64url');
 }
 
 /** Cache key of a service-token credential; a distinct prefix keeps it apart from token keys. */

@@ -81,6 +81,10 @@ function startsWithAny(name: string, prefixes: string[]): boolean {
 function removeSessionCookie(h: IncomingHttpHeaders, name: string): void {
   const cookie = h.cookie;
   if (typeof cookie !== 'string' || !cookie.includes(name)) return;
+  if (cookie.indexOf(';') === -1 && cookie.startsWith(`${name}=`)) {
+    delete h.cookie; // only our cookie: the common case, no splitting
+    return;
+  }
   const kept = cookie
     .split(';')
     .filter((c) => {
