@@ -11,7 +11,7 @@
 //   (postgres-notify.ts). While PostgreSQL is unreachable they reject: never a false success.
 // - Outages: every query is bounded (connect 5 s, query 15 s); dead idle connections are dropped by
 //   the pool without crashing; the RecordWriter keeps failed batches and retries with backoff.
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { deleteInChunks } from './purge.js';
 import pg from 'pg';
 import { silentLogger, type Logger } from '../log.js';
 import { applyBatch, batchStatements, fitIndexes, MAX_INDEXED_CHARS, type BatchStatements } from './postgres-batch.js';
@@ -47,7 +47,6 @@ import type {
 export { connectionFromUrl, DEFAULT_SCHEMA } from './postgres-db.js';
 
 /** Rows deleted per purge statement; the event loop gets a turn between chunks. */
-const PURGE_CHUNK = 2000;
 
 export interface PostgresStoreOptions {
   /** store.postgres_tls: replaces the URL's sslmode. */
@@ -242,15 +241,7 @@ export class PostgresStore implements Store {
 
   /** Deletes in chunks, each its own short statement, so a large purge never holds locks for long. */
   async purge(before: number): Promise<{ decisions: number; sessions: number }> {
-    const drain = async (sql: string) => {
-      let total = 0;
-      for (;;) {
-        const n = (await this.pool.query(sql, [pgInt(before), PURGE_CHUNK])).rowCount ?? 0;
-        total += n;
-        if (n < PURGE_CHUNK) return total;
-        await nextTurn();
-      }
-    };
+    const drain = (sql: string) => deleteInChunks(async (limit) => (await this.pool.query(sql, [pgInt(before), limit])).rowCount ?? 0);
     const decisions = await drain(this.st.purgeDecisions);
     // session_apps rows go with their session (ON DELETE CASCADE).
     const sessions = await drain(this.st.purgeSessions);

@@ -10,8 +10,8 @@
 // records; it is not for revocations, which the admin API promises are durable before it answers.
 // Revocations therefore commit with synchronous=FULL (the WAL is fsynced at that commit), set for
 // just that transaction on this connection.
+import { deleteInChunks } from './purge.js';
 import { resolve } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import { diffIdentity } from './identity-diff.js';
 import { openDatabase, retryBusy } from './sqlite-db.js';
@@ -45,7 +45,6 @@ export { StoreCorruptError } from './sqlite-db.js';
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 50;
 /** Rows deleted per purge statement; the event loop gets a turn between chunks. */
-const PURGE_CHUNK = 2000;
 
 export interface SqliteStoreOptions {
   /** How long one statement may wait for a lock (blocking the event loop). Default 50 ms. */
@@ -237,15 +236,7 @@ export class SqliteStore implements Store {
 
   /** Deletes in chunks (each its own short transaction) so a large purge never stalls traffic. */
   async purge(before: number): Promise<{ decisions: number; sessions: number }> {
-    const drain = async (stmt: Database.Statement) => {
-      let total = 0;
-      for (;;) {
-        const n = (await retryBusy(() => stmt.run(before, PURGE_CHUNK))).changes;
-        total += n;
-        if (n < PURGE_CHUNK) return total;
-        await nextTurn();
-      }
-    };
+    const drain = (stmt: Database.Statement) => deleteInChunks(async (limit) => (await retryBusy(() => stmt.run(before, limit))).changes);
     const decisions = await drain(this.st.purgeDecisions);
     // session_apps rows go with their session (ON DELETE CASCADE).
     const sessions = await drain(this.st.purgeSessions);
