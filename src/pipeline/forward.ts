@@ -35,6 +35,7 @@ class ClientGone extends Error {}
 
 export class Forwarder {
   private readonly pools = new Map<string, Pool>();
+  private readonly routes = new WeakMap<AppConfig, { pool: Pool; base: string }>();
   private readonly ws: WebSocketForwarder;
 
   constructor(
@@ -51,11 +52,11 @@ export class Forwarder {
   web(ctx: RequestContext, res: ServerResponse, hasBody: boolean, onFail: (rej: Rejection) => void): void {
     const app = ctx.app as AppConfig;
     const req = ctx.req;
-    const base = app.upstream.pathname === '/' ? '' : app.upstream.pathname.replace(/\/$/, '');
+    const route = this.route(app);
     const handler = new ResponseRelay(ctx, res, app, onFail, this.events, this.logger);
-    this.pool(app).dispatch(
+    route.pool.dispatch(
       {
-        path: base + ctx.path + ctx.query, // exactly the path we routed and evaluated
+        path: route.base + ctx.path + ctx.query, // exactly the path we routed and evaluated
         method: req.method as Dispatcher.HttpMethod,
         headers: req.headers as Record<string, string | string[]>,
         body: hasBody ? req : null,
@@ -75,6 +76,19 @@ export class Forwarder {
     this.ws.close();
     for (const pool of this.pools.values()) void pool.destroy().catch(() => undefined);
     this.pools.clear();
+  }
+
+  /**
+   * Where an app's requests go: its pool and the upstream's base path, worked out once per app
+   * config (a lookup by the long-lived AppConfig object; reloads get a new one).
+   */
+  private route(app: AppConfig): { pool: Pool; base: string } {
+    let route = this.routes.get(app);
+    if (!route) {
+      route = { pool: this.pool(app), base: app.upstream.pathname === '/' ? '' : app.upstream.pathname.replace(/\/$/, '') };
+      this.routes.set(app, route);
+    }
+    return route;
   }
 
   /** One keep-alive pool per upstream origin, CA and connect timeout, kept across config reloads. */

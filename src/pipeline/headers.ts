@@ -29,7 +29,7 @@ export function prepareUpstreamHeaders(ctx: RequestContext, s: Services, trusted
   const src = ctx.req.headers;
   const app = ctx.app as NonNullable<RequestContext['app']>;
   const nominated = nominatedHopByHop(src.connection);
-  const country = !trustedPeer && ctx.config.countryHeader ? ctx.config.countryHeader.toLowerCase() : null;
+  const country = !trustedPeer && ctx.config.countryHeader ? ctx.config.countryHeader : null; // lowercased at load
   const dropCredentials = !app.passCredentials;
   const out: IncomingHttpHeaders = {};
   for (const name in src) {

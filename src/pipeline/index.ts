@@ -67,7 +67,7 @@ export class Pipeline {
     const client = clientInfo(req, config.trustedProxies, tlsSocket.encrypted === true);
     const facts: RequestContext['facts'] = { clientIp: client.clientIp };
     if (config.countryHeader && client.trustedPeer) {
-      const c = req.headers[config.countryHeader.toLowerCase()];
+      const c = req.headers[config.countryHeader]; // lowercased at load
       if (typeof c === 'string' && c) facts.country = c;
     }
     if (tlsSocket.encrypted && config.tls?.clientCa) {
