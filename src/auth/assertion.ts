@@ -3,7 +3,8 @@
 //
 // Signing happens on the forward path of every allowed request, so it is (a) synchronous — node:crypto
 // signs in a few microseconds without a Promise, where jose's WebCrypto signing is async — and (b)
-// cached per verified identity and audience until a minute before the assertion expires. Only
+// cached per verified identity and audience until a minute before the assertion expires, together
+// with the header-safe identity values, so a cache-hit request only looks them up. Only
 // SIGNING is done here by hand (three base64url parts); every verification, here and in the tests,
 // goes through jose.
 import { constants, sign as nodeSign, type KeyObject } from 'node:crypto';
@@ -30,17 +31,33 @@ const SIGNERS: Record<SigningAlgorithm, Signer> = {
 
 const b64url = (s: string): string => Buffer.from(s, 'utf8').toString('base64url');
 
-interface Cached {
+/** What the upstream is told about one identity, for one app: header-safe values and the assertion. */
+export interface UpstreamIdentity {
+  /** X-Gatehouse-User-Email (null: none, or not encodable). */
+  readonly email: string | null;
+  /** X-Gatehouse-User-Id (the subject). */
+  readonly userId: string | null;
+  /** X-Gatehouse-User-Groups, comma separated (null: no groups). */
+  readonly groups: string | null;
+  /** X-Gatehouse-Jwt-Assertion. */
+  readonly assertion: string;
+}
+
+interface Cached extends UpstreamIdentity {
+  readonly refreshAt: number;
+}
+
+/** One session's entries: for the very identity object they were made for, by audience. */
+interface PerSession {
   identity: Identity;
-  token: string;
-  refreshAt: number;
+  byAudience: Map<string, Cached>;
 }
 
 export class AssertionSigner {
   private readonly header: string;
   private readonly signer: Signer;
   private readonly key: KeyObject;
-  private readonly cache: LRUCache<string, Cached>;
+  private readonly cache: LRUCache<string, PerSession>;
   signatures = 0;
 
   constructor(keys: KeySet, opts: { maxEntries?: number } = {}) {
@@ -52,13 +69,32 @@ export class AssertionSigner {
   }
 
   sign(identity: Identity, audience: string, now = Date.now()): string {
-    // Keyed by issuer + session id + audience, and served only to the very identity object it was
-    // made for (the verified-token cache hands out one object per token), so two issuers' equal
-    // jti values can never share an assertion.
-    const cacheKey = `${identity.issuer}\0${identity.sessionId}\0${audience}`;
-    const hit = this.cache.get(cacheKey);
-    if (hit !== undefined && hit.identity === identity && now < hit.refreshAt) return hit.token;
+    return this.upstream(identity, audience, now).assertion;
+  }
 
+  /**
+   * The identity headers for `audience`, built and signed once per identity and audience and reused
+   * until a minute before the assertion expires. Looked up by the session id and audience strings
+   * the identity and the config already hold (no key is built per request), and served only to the
+   * very identity object they were made for — the verified-token cache hands out one object per
+   * token — so two issuers' equal jti values can never share an assertion.
+   */
+  upstream(identity: Identity, audience: string, now = Date.now()): UpstreamIdentity {
+    let session = this.cache.get(identity.sessionId);
+    if (session === undefined || session.identity !== identity) {
+      session = { identity, byAudience: new Map() };
+      this.cache.set(identity.sessionId, session);
+    }
+    const hit = session.byAudience.get(audience);
+    if (hit !== undefined && now < hit.refreshAt) return hit;
+
+    const made = this.make(identity, audience, now);
+    if (made.refreshAt > now) session.byAudience.set(audience, made);
+    else session.byAudience.delete(audience);
+    return made;
+  }
+
+  private make(identity: Identity, audience: string, now: number): Cached {
     const iat = Math.floor(now / 1000);
     const exp = Math.min(iat + ASSERTION_TTL_SEC, identity.expiresAt);
     const claims: Record<string, unknown> = {
@@ -76,11 +112,15 @@ export class AssertionSigner {
       service_token: identity.serviceToken,
     };
     const input = `${this.header}.${b64url(JSON.stringify(claims))}`;
-    const token = `${input}.${this.signer(Buffer.from(input, 'ascii'), this.key).toString('base64url')}`;
+    const assertion = `${input}.${this.signer(Buffer.from(input, 'ascii'), this.key).toString('base64url')}`;
     this.signatures++;
-    const refreshAt = exp * 1000 - ASSERTION_REFRESH_MARGIN_MS;
-    if (refreshAt > now) this.cache.set(cacheKey, { identity, token, refreshAt });
-    return token;
+    return {
+      email: identity.email ? headerSafe(identity.email) : null,
+      userId: headerSafe(identity.subject),
+      groups: identity.groups.length ? headerSafe(identity.groups.join(',')) : null,
+      assertion,
+      refreshAt: exp * 1000 - ASSERTION_REFRESH_MARGIN_MS,
+    };
   }
 }
 

@@ -4,7 +4,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RequestContext } from '../context.js';
 import type { Services } from './services.js';
-import { headerSafe } from '../auth/assertion.js';
 
 /**
  * Never copied from the client: hop-by-hop headers (`expect` too: Node already answered the
@@ -103,13 +102,10 @@ function withoutSessionCookie(cookie: string | undefined, name: string): string 
 function injectIdentity(h: IncomingHttpHeaders, ctx: RequestContext, s: Services): void {
   const identity = ctx.identity as NonNullable<RequestContext['identity']>;
   const app = ctx.app as NonNullable<RequestContext['app']>;
-  const email = identity.email ? headerSafe(identity.email) : null;
-  const groups = identity.groups.length ? headerSafe(identity.groups.join(',')) : null;
-  const sub = headerSafe(identity.subject);
+  const { email, userId: sub, groups, assertion } = s.assertions.upstream(identity, app.audience);
   if (email) h['x-gatehouse-user-email'] = email;
   if (sub) h['x-gatehouse-user-id'] = sub;
   if (groups) h['x-gatehouse-user-groups'] = groups;
-  const assertion = s.assertions.sign(identity, app.audience);
   h['x-gatehouse-jwt-assertion'] = assertion;
   switch (app.identityHeaders) {
     case 'cloudflare':
