@@ -39,18 +39,80 @@ export function serviceKey(clientId: string, secret: string): string {
   return 's:' + createHash('sha256').update(clientId).update('\0').update(secret).digest('base64url');
 }
 
-// Per-entry overhead of the LRU's own bookkeeping, the entry object and the key string.
-const ENTRY_OVERHEAD = 256;
+// What an entry costs the heap, as an UPPER bound, so that max_bytes bounds memory and not just an
+// index. The figures are V8's on 64-bit Node without pointer compression (Node's default build),
+// checked against real heap use by test/auth/cache-size.test.ts for ordinary and adversarial claim
+// shapes (unique claim names per token, arrays of empty objects, doubles, two-byte strings, …).
+//
+// The claims are walked (string lengths, element and property counts) instead of serialised: no
+// string is built, so it costs ~0.25 µs for a typical identity where JSON.stringify cost ~2.6 µs,
+// and it is tighter. A length-only estimate (from the token) would be cheaper still, but the cache
+// never sees the token, and to be an upper bound it would have to charge every token the densest
+// JSON possible (`[{},{},…]`: ~16 heap bytes per base64url character), several times a typical
+// token's real footprint.
 
-/** A deliberately generous estimate of an entry's heap footprint (UTF-16 strings, object headers). */
-export function estimateSize(key: string, identity: Identity): number {
-  let json = 0;
-  try {
-    json = JSON.stringify(identity).length;
-  } catch {
-    json = 4096;
+/** The LRU's bookkeeping (its Map entry, grown by doubling), the entry object and its boxed expiresAt. */
+const ENTRY_OVERHEAD = 160;
+/** The identity object itself: one shape with every member present (see identityFromClaims). */
+const IDENTITY_OBJECT = 192;
+/** A string: header plus two bytes per character (a non-Latin-1 character makes the whole string two-byte). */
+const STRING = 24;
+/** A non-Smi number is a 16-byte HeapNumber (the slot holding it is charged by its container). */
+const HEAP_NUMBER = 16;
+/** An array: its slot in the parent, the JSArray and the elements store's header; plus a slot per element. */
+const ARRAY = 56;
+/** An object: its slot, the JSObject, and a map + descriptor array of its own (unique claim names). */
+const OBJECT = 192;
+const EMPTY_OBJECT = 72;
+/** A property: its slot, its descriptor and the transition map that adding it creates (or a dictionary entry). */
+const PROPERTY = 64;
+const SLOT = 8;
+/** Deeper than any sane claim set: charged as too big to cache. */
+const MAX_DEPTH = 32;
+const TOO_BIG = 2 ** 40;
+
+const stringSize = (s: string | undefined): number => (s === undefined ? 0 : STRING + 2 * s.length);
+
+function valueSize(v: unknown, depth: number): number {
+  switch (typeof v) {
+    case 'string':
+      return STRING + 2 * v.length;
+    case 'number':
+      return (v | 0) === v && !Object.is(v, -0) ? 0 : HEAP_NUMBER;
+    case 'object': {
+      if (v === null) return 0;
+      if (depth >= MAX_DEPTH) return TOO_BIG;
+      if (Array.isArray(v)) {
+        let n = ARRAY + SLOT * v.length;
+        for (let i = 0; i < v.length; i++) n += valueSize(v[i], depth + 1);
+        return n;
+      }
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o);
+      if (keys.length === 0) return EMPTY_OBJECT;
+      let n = OBJECT + PROPERTY * keys.length;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        n += STRING + 2 * k.length + valueSize(o[k], depth + 1);
+      }
+      return n;
+    }
+    default:
+      return 0;
   }
-  return ENTRY_OVERHEAD + 2 * key.length + 3 * json;
+}
+
+/**
+ * An upper bound of the heap bytes one cache entry holds: the LRU's bookkeeping, the key, the
+ * identity and everything it references (strings shared between the identity and its claims are
+ * counted twice).
+ */
+export function estimateSize(key: string, identity: Identity): number {
+  let n = ENTRY_OVERHEAD + STRING + key.length + IDENTITY_OBJECT;
+  n += stringSize(identity.sessionId) + stringSize(identity.subject) + stringSize(identity.email) + stringSize(identity.name);
+  n += stringSize(identity.idp) + stringSize(identity.issuer) + stringSize(identity.serviceToken);
+  n += valueSize(identity.groups, 0) + valueSize(identity.amr, 0) + valueSize(identity.claims, 0);
+  return n;
 }
 
 export class TokenCache {
