@@ -15,7 +15,7 @@ import type { KeySet } from './keys.js';
 import type { IssuerStatus } from './remote-jwks.js';
 import type { RevocationSet } from './revocations.js';
 import { ServiceTokens } from './service-tokens.js';
-import { isExpectedError, TokenVerifier } from './verify.js';
+import { isExpectedError, toTokenReason, TokenVerifier } from './verify.js';
 
 export type AuthResult =
   | { ok: true; identity: Identity; source: CredentialSource; cacheHit: boolean }
@@ -116,20 +116,33 @@ export class Authenticator {
     let pending = this.inflight.get(key);
     if (!pending) {
       const cache = this.cache;
-      pending = verify().then((outcome) => {
-        // Only successes are cached; a failure is re-checked next time (it may be keys_unavailable).
-        if (outcome.ok) cache.set(key, outcome.identity, now, outcome.notAfter);
-        else if (outcome.error !== undefined && !isExpectedError(outcome.error)) {
-          this.logger.warn({ err: outcome.error, reason: outcome.reason }, 'unexpected error while verifying a token');
-        }
-        return outcome;
-      });
-      this.inflight.set(key, pending);
-      void pending.finally(() => this.inflight.delete(key)).catch(() => undefined);
+      const inflight = this.inflight;
+      // One continuation both caches the answer and ends the in-flight entry: no extra
+      // finally/catch promises per cold request. A rejection (a bug) fails closed like any failure.
+      pending = verify().then(
+        (outcome) => {
+          inflight.delete(key);
+          // Only successes are cached; a failure is re-checked next time (it may be keys_unavailable).
+          if (outcome.ok) cache.set(key, outcome.identity, now, outcome.notAfter);
+          else if (outcome.error !== undefined && !isExpectedError(outcome.error)) this.unexpected(outcome.error, outcome.reason);
+          return outcome;
+        },
+        (error: unknown): Outcome => {
+          inflight.delete(key);
+          const reason = toTokenReason(error);
+          this.unexpected(error, reason);
+          return { ok: false, reason, error };
+        },
+      );
+      inflight.set(key, pending);
     }
     const outcome = await pending;
     if (!outcome.ok) return failure(outcome.reason);
     return this.answer(outcome.identity, source, appName, false);
+  }
+
+  private unexpected(err: unknown, reason: TokenReason): void {
+    this.logger.warn({ err, reason }, 'unexpected error while verifying a token');
   }
 
   /**
