@@ -39,8 +39,8 @@ export interface UpstreamIdentity {
   readonly userId: string | null;
   /** X-Gatehouse-User-Groups, comma separated (null: no groups). */
   readonly groups: string | null;
-  /** X-Gatehouse-Jwt-Assertion. */
-  readonly assertion: string;
+  /** X-Gatehouse-Jwt-Assertion; null when the app turned it off (jwt_assertion: false). */
+  readonly assertion: string | null;
 }
 
 interface Cached extends UpstreamIdentity {
@@ -69,7 +69,7 @@ export class AssertionSigner {
   }
 
   sign(identity: Identity, audience: string, now = Date.now()): string {
-    return this.upstream(identity, audience, now).assertion;
+    return this.upstream(identity, audience, now).assertion as string;
   }
 
   /**
@@ -79,24 +79,34 @@ export class AssertionSigner {
    * very identity object they were made for — the verified-token cache hands out one object per
    * token — so two issuers' equal jti values can never share an assertion.
    */
-  upstream(identity: Identity, audience: string, now = Date.now()): UpstreamIdentity {
+  upstream(identity: Identity, audience: string, now = Date.now(), signed = true): UpstreamIdentity {
     let session = this.cache.get(identity.sessionId);
     if (session === undefined || session.identity !== identity) {
       session = { identity, byAudience: new Map() };
       this.cache.set(identity.sessionId, session);
     }
     const hit = session.byAudience.get(audience);
-    if (hit !== undefined && now < hit.refreshAt) return hit;
+    if (hit !== undefined && now < hit.refreshAt && (hit.assertion !== null || !signed)) return hit;
 
-    const made = this.make(identity, audience, now);
+    const made = this.make(identity, audience, now, signed);
     if (made.refreshAt > now) session.byAudience.set(audience, made);
     else session.byAudience.delete(audience);
     return made;
   }
 
-  private make(identity: Identity, audience: string, now: number): Cached {
+  private make(identity: Identity, audience: string, now: number, signed: boolean): Cached {
     const iat = Math.floor(now / 1000);
     const exp = Math.min(iat + ASSERTION_TTL_SEC, identity.expiresAt);
+    return {
+      email: identity.email ? headerSafe(identity.email) : null,
+      userId: headerSafe(identity.subject),
+      groups: identity.groups.length ? headerSafe(identity.groups.join(',')) : null,
+      assertion: signed ? this.assertion(identity, audience, iat, exp) : null,
+      refreshAt: exp * 1000 - ASSERTION_REFRESH_MARGIN_MS,
+    };
+  }
+
+  private assertion(identity: Identity, audience: string, iat: number, exp: number): string {
     const claims: Record<string, unknown> = {
       iss: GATEWAY_ISSUER,
       aud: audience,
@@ -112,15 +122,8 @@ export class AssertionSigner {
       service_token: identity.serviceToken,
     };
     const input = `${this.header}.${b64url(JSON.stringify(claims))}`;
-    const assertion = `${input}.${this.signer(Buffer.from(input, 'ascii'), this.key).toString('base64url')}`;
     this.signatures++;
-    return {
-      email: identity.email ? headerSafe(identity.email) : null,
-      userId: headerSafe(identity.subject),
-      groups: identity.groups.length ? headerSafe(identity.groups.join(',')) : null,
-      assertion,
-      refreshAt: exp * 1000 - ASSERTION_REFRESH_MARGIN_MS,
-    };
+    return `${input}.${this.signer(Buffer.from(input, 'ascii'), this.key).toString('base64url')}`;
   }
 }
 

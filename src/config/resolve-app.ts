@@ -101,6 +101,7 @@ export async function resolveApp(raw: AppFileT, s: Scope, file: string, gw: Gate
     showDenialReasons: raw.show_denial_reasons ?? false,
     ...(raw.identity_headers ? { identityHeaders: raw.identity_headers } : {}),
     passCredentials: raw.pass_credentials ?? false,
+    jwtAssertion: raw.jwt_assertion ?? true,
     audience: raw.audience ?? raw.name,
     ...(sessionDurationMs !== undefined ? { sessionDurationMs } : {}),
     ...(raw.identity_providers ? { identityProviders: raw.identity_providers } : {}),

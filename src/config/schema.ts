@@ -71,6 +71,9 @@ export const AppFile = StrictObject(
     show_denial_reasons: Type.Optional(Type.Boolean()),
     identity_headers: Type.Optional(Type.Union([Type.Literal('cloudflare'), Type.Literal('pomerium'), Type.Literal('oauth2-proxy')])),
     pass_credentials: Type.Optional(Type.Boolean()),
+    jwt_assertion: Type.Optional(
+      Type.Boolean({ description: 'Send the signed identity assertion (X-Gatehouse-Jwt-Assertion and the identity_headers product’s copy); default true.' }),
+    ),
     audience: Type.Optional(Type.String({ minLength: 1 })),
     session_duration: Type.Optional(Duration),
     identity_providers: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),

@@ -32,6 +32,8 @@ export interface AppConfig {
   showDenialReasons: boolean;
   identityHeaders?: 'cloudflare' | 'pomerium' | 'oauth2-proxy';
   passCredentials: boolean;
+  /** Send the signed assertion upstream (jwt_assertion, default true). */
+  jwtAssertion: boolean;
   /** `aud` of the assertion sent upstream: `audience` or the app name. */
   audience: string;
   sessionDurationMs?: number;

@@ -102,18 +102,18 @@ function withoutSessionCookie(cookie: string | undefined, name: string): string 
 function injectIdentity(h: IncomingHttpHeaders, ctx: RequestContext, s: Services): void {
   const identity = ctx.identity as NonNullable<RequestContext['identity']>;
   const app = ctx.app as NonNullable<RequestContext['app']>;
-  const { email, userId: sub, groups, assertion } = s.assertions.upstream(identity, app.audience);
+  const { email, userId: sub, groups, assertion } = s.assertions.upstream(identity, app.audience, undefined, app.jwtAssertion);
   if (email) h['x-gatehouse-user-email'] = email;
   if (sub) h['x-gatehouse-user-id'] = sub;
   if (groups) h['x-gatehouse-user-groups'] = groups;
-  h['x-gatehouse-jwt-assertion'] = assertion;
+  if (assertion) h['x-gatehouse-jwt-assertion'] = assertion;
   switch (app.identityHeaders) {
     case 'cloudflare':
-      h['cf-access-jwt-assertion'] = assertion;
+      if (assertion) h['cf-access-jwt-assertion'] = assertion;
       if (email) h['cf-access-authenticated-user-email'] = email;
       break;
     case 'pomerium':
-      h['x-pomerium-jwt-assertion'] = assertion;
+      if (assertion) h['x-pomerium-jwt-assertion'] = assertion;
       if (email) h['x-pomerium-claim-email'] = email;
       break;
     case 'oauth2-proxy':

@@ -81,6 +81,7 @@ async function setup(t: Test, gateway: Record<string, unknown> = {}) {
       app: staffApp(up.url),
       cf: { ...staffApp(up.url, { identity_headers: 'cloudflare', show_denial_reasons: true }), name: 'cf', hosts: ['cf.test'] },
       creds: { ...staffApp(up.url, { pass_credentials: true }), name: 'creds', hosts: ['creds.test'] },
+      plain: { ...staffApp(up.url, { jwt_assertion: false, identity_headers: 'pomerium' }), name: 'plain', hosts: ['plain.test'] },
       open: { name: 'open', hosts: ['open.test'], upstream: up.url, policies: [{ name: 'all', action: 'bypass', include: [{ everyone: true }] }] },
       svc: { name: 'svc', hosts: ['svc.test'], upstream: up.url, policies: [{ name: 'deployer', action: 'service_auth', include: [{ service_token: 'deployer' }] }] },
     },
@@ -207,6 +208,16 @@ t.test('allow: identity headers, a verifiable assertion, credentials not forward
   h = lastHeaders(up);
   t.equal(h['cf-access-authenticated-user-email'], 'alice@corp.example');
   t.equal(h['cf-access-jwt-assertion'], h['x-gatehouse-jwt-assertion']);
+
+  const signedBefore = s.gw.services.assertions.signatures;
+  r = await request(s.port, { host: 'plain.test', headers: { ...cookie(alice.token), 'x-gatehouse-jwt-assertion': 'forged', 'x-pomerium-jwt-assertion': 'forged' } });
+  t.equal(r.status, 200);
+  h = lastHeaders(up);
+  t.equal(h['x-gatehouse-user-email'], 'alice@corp.example', 'jwt_assertion: false keeps the identity headers');
+  t.equal(h['x-pomerium-claim-email'], 'alice@corp.example');
+  t.notOk(h['x-gatehouse-jwt-assertion'], 'jwt_assertion: false sends no assertion, and strips a client-sent one');
+  t.notOk(h['x-pomerium-jwt-assertion'], 'nor the identity_headers product’s copy');
+  t.equal(s.gw.services.assertions.signatures, signedBefore, 'nothing was signed for it');
 
   r = await request(s.port, { host: 'open.test', headers: { 'x-gatehouse-user-email': 'ceo@corp.example', 'X-GATEHOUSE-USER-GROUPS': 'admins' } });
   t.equal(r.status, 200);
