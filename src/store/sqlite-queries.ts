@@ -100,7 +100,16 @@ export class SqliteQueries {
       where.push(sql);
       params.push(value);
     };
-    filter('r', 'request_id = ?', q.requestId);
+    // The request id index is bucketed by the id's last character (migration 2): the bucket term
+    // lets SQLite search it, and INDEXED BY keeps the planner from preferring a time-ordered index
+    // (a bucket is 1/16 of the rows; another index could mean scanning all of them).
+    const requestId = q.requestId ?? '';
+    const byRequest = requestId !== '';
+    if (byRequest) {
+      key += 'r';
+      where.push('substr(request_id, -1) = substr(?, -1) AND request_id = ?');
+      params.push(requestId, requestId);
+    }
     filter('e', 'email = ?', q.email);
     filter('a', 'app = ?', q.app);
     filter('o', 'outcome = ?', q.outcome);
@@ -113,7 +122,8 @@ export class SqliteQueries {
       params.push(time, id);
     }
     const limit = pageLimit(q.limit);
-    const stmt = this.shape(key, () => `SELECT * FROM decisions
+    const from = byRequest ? 'decisions INDEXED BY decisions_request_tail' : 'decisions';
+    const stmt = this.shape(key, () => `SELECT * FROM ${from}
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time DESC, id DESC LIMIT ?`);
     const rows = stmt.all(...params, limit + 1) as DecisionRow[];
     const more = rows.length > limit;
