@@ -61,23 +61,52 @@ export function decisionFromRow(r: DecisionRow): DecisionRecord {
   return decisionFromColumns({ ...r, reasons: JSON.parse(r.reasons) as string[] });
 }
 
-export function decisionParams(d: DecisionRecord): Array<string | number | null> {
-  return [
-    d.requestId,
-    d.time,
-    d.app,
-    d.sessionId ?? null,
-    d.email ?? null,
-    d.method,
-    d.host,
-    d.path,
-    d.clientIp,
-    d.outcome,
-    d.policy ?? null,
-    d.reason,
-    JSON.stringify(d.reasons ?? []),
-    d.configHash,
-  ];
+/** Columns of one decision row, in the order of the INSERT statements. */
+export const DECISION_PARAMS = 14;
+
+/**
+ * The parameters of a multi-row decision INSERT, written in place into one array that is reused
+ * for every chunk: no array or object per row. The JSON of `reasons` is reused while the same
+ * frozen array comes again (the policy engine shares one frozen decision across cache hits).
+ */
+export class DecisionParamWriter {
+  readonly values: Array<string | number | null>;
+  private lastReasons: readonly string[] | null = null;
+  private lastReasonsJson = '[]';
+
+  constructor(rows: number) {
+    this.values = new Array<string | number | null>(rows * DECISION_PARAMS).fill(null);
+  }
+
+  put(row: number, d: DecisionRecord): void {
+    const v = this.values;
+    const o = row * DECISION_PARAMS;
+    v[o] = d.requestId;
+    v[o + 1] = d.time;
+    v[o + 2] = d.app;
+    v[o + 3] = d.sessionId ?? null;
+    v[o + 4] = d.email ?? null;
+    v[o + 5] = d.method;
+    v[o + 6] = d.host;
+    v[o + 7] = d.path;
+    v[o + 8] = d.clientIp;
+    v[o + 9] = d.outcome;
+    v[o + 10] = d.policy ?? null;
+    v[o + 11] = d.reason;
+    v[o + 12] = this.reasonsJson(d.reasons);
+    v[o + 13] = d.configHash;
+  }
+
+  private reasonsJson(reasons: readonly string[] | undefined): string {
+    if (reasons === undefined || reasons.length === 0) return '[]';
+    if (reasons === this.lastReasons) return this.lastReasonsJson;
+    const json = JSON.stringify(reasons);
+    if (Object.isFrozen(reasons)) {
+      this.lastReasons = reasons;
+      this.lastReasonsJson = json;
+    }
+    return json;
+  }
 }
 
 export function changeFromRow(r: ChangeRow): IdentityChange {
