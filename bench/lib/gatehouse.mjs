@@ -12,7 +12,7 @@ import { issuerKey } from './mint.mjs';
 export const COOKIE = 'gh_bench';
 export const ISSUER = 'https://issuer.bench.test';
 export const AUDIENCE = 'gatehouse-bench';
-export const HOSTS = { bypass: 'bypass.bench.test', allow: 'allow.bench.test', deny: 'deny.bench.test' };
+export const HOSTS = { bypass: 'bypass.bench.test', allow: 'allow.bench.test', deny: 'deny.bench.test', plain: 'plain.bench.test' };
 export const HS_ISSUER = 'https://flood.bench.test';
 
 export function distReady() {
@@ -27,6 +27,8 @@ export function benchApps(upstream) {
   return {
     bypass: { name: 'bench-bypass', hosts: [HOSTS.bypass], upstream, policies: [{ name: 'open', action: 'bypass', include: [{ everyone: true }] }] },
     allow: { name: 'bench-allow', hosts: [HOSTS.allow], upstream, policies: [{ name: 'staff', action: 'allow', include: [{ group: 'staff' }] }] },
+    // The allow app without the signed assertion (identity headers only): the cold path minus its ES256 signature.
+    plain: { name: 'bench-plain', hosts: [HOSTS.plain], upstream, jwt_assertion: false, policies: [{ name: 'staff', action: 'allow', include: [{ group: 'staff' }] }] },
     deny: {
       name: 'bench-deny',
       hosts: [HOSTS.deny],
