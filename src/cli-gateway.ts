@@ -11,7 +11,7 @@ import { hashSecret } from './auth/password.js';
 import { installLogin } from './login/install.js';
 import { installAdminApi } from './admin/install.js';
 import cluster from 'node:cluster';
-import { bridgeRevocations, superviseWorkers, workerId } from './cluster.js';
+import { bridgeRevocations, heapLimitArg, superviseWorkers, workerId } from './cluster.js';
 
 
 export async function check(args: string[]): Promise<number> {
@@ -38,9 +38,11 @@ export async function start(args: string[]): Promise<number> {
   if (cluster.isPrimary) {
     // Validate before forking so a bad config fails once, loudly, with every problem.
     let workers: number;
+    let heapLimit: string | null;
     try {
       const config = await loadConfig(file);
       workers = config.workers;
+      heapLimit = heapLimitArg(config.session.cache.maxBytes);
       // Create the signing keys once, here: workers starting together must not each write their own.
       if (workers > 1) await loadOrCreateKeySet(config.session.keysFile);
     } catch (err) {
@@ -53,7 +55,7 @@ export async function start(args: string[]): Promise<number> {
     }
     if (workers > 1) {
       const upstream = values['example-upstream'] ? await startExampleUpstream() : null;
-      const code = await superviseWorkers(workers, logger);
+      const code = await superviseWorkers(workers, logger, heapLimit ? [...process.execArgv, heapLimit] : undefined);
       upstream?.close();
       return code;
     }
