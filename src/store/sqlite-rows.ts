@@ -29,30 +29,40 @@ export function sessionFromRow(r: SessionRow): SessionRecord {
   });
 }
 
-/** Named parameters for inserting/touching a session (every column but the revocation ones). */
-export function sessionParams(s: SessionUpsert): Record<string, string | number | null> {
-  return {
-    id: s.id,
-    kind: s.kind,
-    user_id: s.userId,
-    email: s.email ?? null,
-    name: s.name ?? null,
-    idp: s.idp ?? null,
-    issuer: s.issuer,
-    groups: JSON.stringify(s.groups ?? []),
-    amr: JSON.stringify(s.amr ?? []),
-    claims: JSON.stringify(s.claims ?? {}),
-    login_ip: s.network?.loginIp ?? null,
-    login_user_agent: s.network?.loginUserAgent ?? null,
-    login_country: s.network?.loginCountry ?? null,
-    last_ip: s.network?.lastIp ?? null,
-    last_user_agent: s.network?.lastUserAgent ?? null,
-    device: s.device ? JSON.stringify(s.device) : null,
-    issued_at: s.issuedAt,
-    expires_at: s.expiresAt,
-    first_seen_at: s.firstSeenAt,
-    last_seen_at: s.lastSeenAt,
-  };
+/** The columns a new session is inserted with (every one but the revocation ones), in order. */
+export const SESSION_INSERT_COLUMNS =
+  'id, kind, user_id, email, name, idp, issuer, groups, amr, claims, login_ip, login_user_agent, login_country, ' +
+  'last_ip, last_user_agent, device, issued_at, expires_at, first_seen_at, last_seen_at';
+
+/** Positional parameters of SESSION_INSERT_COLUMNS, written into `out` (reused across sessions). */
+export function sessionInsertParams(s: SessionUpsert, out: Array<string | number | null>): Array<string | number | null> {
+  const n = s.network;
+  out[0] = s.id;
+  out[1] = s.kind;
+  out[2] = s.userId;
+  out[3] = s.email ?? null;
+  out[4] = s.name ?? null;
+  out[5] = s.idp ?? null;
+  out[6] = s.issuer;
+  out[7] = JSON.stringify(s.groups ?? []);
+  out[8] = JSON.stringify(s.amr ?? []);
+  out[9] = JSON.stringify(s.claims ?? {});
+  out[10] = n?.loginIp ?? null;
+  out[11] = n?.loginUserAgent ?? null;
+  out[12] = n?.loginCountry ?? null;
+  out[13] = n?.lastIp ?? null;
+  out[14] = n?.lastUserAgent ?? null;
+  out[15] = s.device ? JSON.stringify(s.device) : null;
+  out[16] = s.issuedAt;
+  out[17] = s.expiresAt;
+  out[18] = s.firstSeenAt;
+  out[19] = s.lastSeenAt;
+  return out;
+}
+
+/** Named parameters for touching a known session's last-seen fields. */
+export function sessionTouchParams(s: SessionUpsert): Record<string, string | number | null> {
+  return { id: s.id, last_ip: s.network?.lastIp ?? null, last_user_agent: s.network?.lastUserAgent ?? null, last_seen_at: s.lastSeenAt };
 }
 
 export const activityFromRow = activityFromColumns;

@@ -22,7 +22,9 @@ import {
   DECISION_PARAMS,
   DecisionParamWriter,
   sessionFromRow,
-  sessionParams,
+  SESSION_INSERT_COLUMNS,
+  sessionInsertParams,
+  sessionTouchParams,
   type ActivityRow,
   type ChangeRow,
   type SessionRow,
@@ -72,12 +74,12 @@ function insertDecisionsSql(rows: number): string {
 }
 
 function prepare(db: Database.Database) {
-  const cols =
-    'id, kind, user_id, email, name, idp, issuer, groups, amr, claims, login_ip, login_user_agent, login_country, ' +
-    'last_ip, last_user_agent, device, issued_at, expires_at, first_seen_at, last_seen_at';
+  const cols = SESSION_INSERT_COLUMNS;
   return {
     sessionExists: db.prepare('SELECT 1 FROM sessions WHERE id = ?').pluck(),
-    insertSession: db.prepare(`INSERT INTO sessions (${cols}) VALUES (${cols.replace(/(\w+)/g, '@$1')})`),
+    // A known session is left alone here (and touched instead): one statement tells new from known.
+    insertSession: db.prepare(`INSERT INTO sessions (${cols}) VALUES (${cols.replace(/\w+/g, '?')})
+      ON CONFLICT (id) DO NOTHING`),
     touchSession: db.prepare(`UPDATE sessions SET
         last_ip = CASE WHEN @last_seen_at >= last_seen_at THEN coalesce(@last_ip, last_ip) ELSE last_ip END,
         last_user_agent = CASE WHEN @last_seen_at >= last_seen_at
@@ -85,7 +87,7 @@ function prepare(db: Database.Database) {
         last_seen_at = max(last_seen_at, @last_seen_at)
       WHERE id = @id`),
     previousIdentity: db.prepare(`SELECT groups, claims FROM sessions
-      WHERE email = @email AND issuer = @issuer AND idp IS @idp AND id <> @id AND issued_at <= @issued_at
+      WHERE email = ? AND issuer = ? AND idp IS ? AND id <> ? AND issued_at <= ?
       ORDER BY issued_at DESC, id DESC LIMIT 1`),
     insertChange: db.prepare('INSERT INTO identity_changes (email, time, session_id, change) VALUES (?, ?, ?, ?)'),
     upsertActivity: db.prepare(`INSERT INTO session_apps
@@ -128,6 +130,7 @@ export class SqliteStore implements Store {
   private readonly queries: SqliteQueries;
   private readonly batchTx: (batch: RecordBatch) => void;
   private readonly decisionArgs = DECISION_CHUNKS.map((rows) => new DecisionParamWriter(rows));
+  private readonly sessionArgs = new Array<string | number | null>(SESSION_INSERT_COLUMNS.split(',').length).fill(null);
 
   /** `db` is exposed for diagnostics and tests (pragmas); application code goes through Store. */
   constructor(
@@ -147,15 +150,15 @@ export class SqliteStore implements Store {
   private applyBatch(batch: RecordBatch): void {
     // Oldest first, so each new session is compared with the one that really preceded it.
     const sessions = batch.sessions.length > 1 ? [...batch.sessions].sort((a, b) => a.issuedAt - b.issuedAt) : batch.sessions;
+    const params = this.sessionArgs;
     for (const s of sessions) {
-      const params = sessionParams(s);
-      if (this.st.sessionExists.get(s.id) !== undefined) {
+      if (this.st.insertSession.run(sessionInsertParams(s, params)).changes === 0) {
         // Known session: last-seen fields only. Identity and revocation are never overwritten.
-        this.st.touchSession.run(params);
+        this.st.touchSession.run(sessionTouchParams(s));
         continue;
       }
-      if (s.email) this.recordIdentityChange(s, params);
-      this.st.insertSession.run(params);
+      // The new row itself is excluded (id <>): the previous session is the one before it.
+      if (s.email) this.recordIdentityChange(s);
     }
     for (const a of batch.activity) {
       this.st.upsertActivity.run(a);
@@ -179,8 +182,10 @@ export class SqliteStore implements Store {
   }
 
   /** Compares a new session with the user's previous one from the same issuer and IdP. */
-  private recordIdentityChange(s: SessionUpsert, params: Record<string, string | number | null>): void {
-    const prev = this.st.previousIdentity.get(params) as Pick<SessionRow, 'groups' | 'claims'> | undefined;
+  private recordIdentityChange(s: SessionUpsert): void {
+    const prev = this.st.previousIdentity.get(s.email, s.issuer, s.idp ?? null, s.id, s.issuedAt) as
+      | Pick<SessionRow, 'groups' | 'claims'>
+      | undefined;
     if (!prev) return;
     const change = diffIdentity(
       { groups: JSON.parse(prev.groups) as string[], claims: JSON.parse(prev.claims) as Record<string, unknown> },
