@@ -11,7 +11,8 @@ import { hashSecret } from './auth/password.js';
 import { installLogin } from './login/install.js';
 import { installAdminApi } from './admin/install.js';
 import cluster from 'node:cluster';
-import { bridgeRevocations, heapLimitArg, superviseWorkers, workerId } from './cluster.js';
+import { bridgeRevocations, superviseWorkers, workerId } from './cluster.js';
+import { tuneHeap } from './heap.js';
 
 
 export async function check(args: string[]): Promise<number> {
@@ -35,14 +36,13 @@ export async function start(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, 'example-upstream': { type: 'boolean' } } });
   const file = resolve(values.config ?? 'gateway.yaml');
   const logger = createLogger();
+  tuneHeap(); // every gateway process, a single one or each worker: see heap.ts
   if (cluster.isPrimary) {
     // Validate before forking so a bad config fails once, loudly, with every problem.
     let workers: number;
-    let heapLimit: string | null;
     try {
       const config = await loadConfig(file);
       workers = config.workers;
-      heapLimit = heapLimitArg(config.session.cache.maxBytes);
       // Create the signing keys once, here: workers starting together must not each write their own.
       if (workers > 1) await loadOrCreateKeySet(config.session.keysFile);
     } catch (err) {
@@ -55,7 +55,7 @@ export async function start(args: string[]): Promise<number> {
     }
     if (workers > 1) {
       const upstream = values['example-upstream'] ? await startExampleUpstream() : null;
-      const code = await superviseWorkers(workers, logger, heapLimit ? [...process.execArgv, heapLimit] : undefined);
+      const code = await superviseWorkers(workers, logger);
       upstream?.close();
       return code;
     }

@@ -22,31 +22,8 @@ const isGatehouseMessage = (m: unknown): m is { gatehouse: string } =>
 /** Worker 1 also serves the admin listener (one admin API, one /metrics per deployment). */
 export const workerId = (): number => Number(process.env.GATEHOUSE_WORKER_ID ?? '1');
 
-/**
- * V8 old-space headroom (MiB) on top of session.cache.max_bytes for a worker: the gateway's own live
- * set (config, pools, metrics, audit queue, the assertion cache) plus room for V8 to work in.
- */
-export const HEAP_ALLOWANCE_MIB = 128;
-
-const HEAP_FLAG = /(?:^|\s)--max[-_](?:old[-_]space|heap)[-_]size(?:[=\s]|$)/;
-
-/**
- * `--max-old-space-size` for a worker, derived from the cache bound, or null when the operator set a
- * heap limit already (in the primary's execArgv or NODE_OPTIONS): theirs wins. Without a limit V8
- * sizes the heap for the machine and lets garbage (evicted cache entries, promoted before they were
- * evicted) grow to several times the live set before collecting it.
- */
-export function heapLimitArg(cacheMaxBytes: number, execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): string | null {
-  if (execArgv.some((a) => HEAP_FLAG.test(a)) || HEAP_FLAG.test(nodeOptions)) return null;
-  return `--max-old-space-size=${Math.ceil(cacheMaxBytes / 2 ** 20) + HEAP_ALLOWANCE_MIB}`;
-}
-
-/**
- * Runs in the primary. Resolves with the exit code once every worker has stopped. `execArgv`, when
- * given, replaces the node flags the workers start with (e.g. the primary's plus heapLimitArg()).
- */
-export function superviseWorkers(count: number, logger: Logger, execArgv?: readonly string[]): Promise<number> {
-  if (execArgv) cluster.setupPrimary({ execArgv: [...execArgv] });
+/** Runs in the primary. Resolves with the exit code once every worker has stopped. */
+export function superviseWorkers(count: number, logger: Logger): Promise<number> {
   let stopping = false;
   const ids = new Map<Worker, number>();
   const fork = (id: number): void => {
