@@ -8,7 +8,7 @@
 //      NOTHING: another instance may have inserted the same session a moment ago; it is touched);
 //   3. known sessions get their last-seen fields touched (a late touch never moves them back);
 //   4. activity adds up per session × app (unknown sessions ignored) and moves last-seen;
-//   5. decisions are appended in batch order.
+//   5. decisions are appended in batch order, all of them in one JSON parameter (json_to_recordset).
 import type pg from 'pg';
 import { diffIdentity } from './identity-diff.js';
 import { pgInt, pgText, type Tables } from './postgres-db.js';
@@ -50,7 +50,7 @@ export function batchStatements(t: Tables) {
     touchFromActivity: `UPDATE ${t.sessions} s SET last_seen_at = greatest(s.last_seen_at, u.at)
       FROM unnest($1::text[], $2::bigint[]) AS u(id, at) WHERE s.id = u.id`,
     insertDecisions: `INSERT INTO ${t.decisions} (${DECISION_COLUMNS.names.join(', ')})
-      SELECT ${DECISION_COLUMNS.select} FROM ${DECISION_COLUMNS.unnest()} ORDER BY u.ord`,
+      SELECT ${DECISION_COLUMNS.select} FROM ${DECISION_COLUMNS.recordset()} ORDER BY u.ord`,
   };
 }
 export type BatchStatements = ReturnType<typeof batchStatements>;
@@ -135,7 +135,7 @@ export async function applyBatch(c: pg.PoolClient, st: BatchStatements, batch: R
     for (const a of activity) lastSeen.set(a.sessionId, Math.max(lastSeen.get(a.sessionId) ?? a.lastSeenAt, a.lastSeenAt));
     await c.query(st.touchFromActivity, [[...lastSeen.keys()], [...lastSeen.values()].map(pgInt)]);
   }
-  if (batch.decisions.length > 0) await c.query(st.insertDecisions, DECISION_COLUMNS.arrays(batch.decisions));
+  if (batch.decisions.length > 0) await c.query(st.insertDecisions, [DECISION_COLUMNS.json(batch.decisions)]);
 }
 
 /** Aggregates repeated session × app entries the way consecutive upserts would. */

@@ -20,6 +20,7 @@ type Cell = string | number | null;
 
 /** Columns (name and SQL array type) and how each is taken from a record, in statement order. */
 function columns<T>(spec: Array<[name: string, type: 'text' | 'jsonb' | 'bigint', get: (r: T) => Cell]>) {
+  const keys = spec.map((_, i) => `c${i}`);
   return {
     names: spec.map(([n]) => n),
     /** `unnest($1::text[], $2::text[], …) AS u(col, …)` starting at parameter `first`. */
@@ -32,6 +33,30 @@ function columns<T>(spec: Array<[name: string, type: 'text' | 'jsonb' | 'bigint'
     /** One array per column. */
     arrays(records: readonly T[]): Cell[][] {
       return spec.map(([, type, get]) => (type === 'bigint' ? records.map((r) => pgInt(get(r))) : records.map(get)));
+    },
+    /**
+     * The same rows as ONE parameter, `$param`: a JSON array of objects (keys c0, c1 …) read back
+     * by json_to_recordset, `AS u(col, …, ord)` like unnest(). The gateway's work is then one
+     * JSON.stringify instead of node-postgres escaping every element of every column array as an
+     * array literal: about half the client CPU per row (the server parses the JSON instead).
+     */
+    recordset(param = 1): string {
+      const defs = spec.map(([, type], i) => `c${i} ${type === 'bigint' ? 'bigint' : 'text'}`).join(', ');
+      return `ROWS FROM (json_to_recordset($${param}::json) AS (${defs})) WITH ORDINALITY AS u(${spec.map(([n]) => n).join(', ')}, ord)`;
+    },
+    /** The recordset() parameter. NUL and lone surrogates are made U+FFFD, as pgText/pgJson do. */
+    json(records: readonly T[]): string {
+      const rows = new Array<Record<string, Cell>>(records.length);
+      for (let r = 0; r < records.length; r++) {
+        const rec = records[r] as T;
+        const row: Record<string, Cell> = {};
+        for (let i = 0; i < spec.length; i++) {
+          const [, type, get] = spec[i] as (typeof spec)[number];
+          row[keys[i] as string] = type === 'bigint' ? pgInt(get(rec)) : get(rec);
+        }
+        rows[r] = row;
+      }
+      return pgJson(rows);
     },
   };
 }
