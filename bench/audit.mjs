@@ -6,7 +6,9 @@
 // audit queue length over time scraped from /metrics (gatehouse_audit_queue_length) — it must not
 // grow; and the gateway's CPU per request. The audit's own cost is the CPU difference
 // all − aggregate. Target (issue 6): ≤ 3 µs CPU per request, queue does not grow.
-//   node bench/audit.mjs [--duration 15] [--rounds 2] [--connections 50] [--no-write]
+// With --postgres URL both gateways use that PostgreSQL database instead (a fresh schema each,
+// dropped at the end); the CPU figures are then the gateway's alone, not the server's.
+//   node bench/audit.mjs [--duration 15] [--rounds 2] [--connections 50] [--postgres URL] [--no-write]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,9 +24,11 @@ const { values: o } = parseArgs({
     connections: { type: 'string', default: '50' },
     'log-level': { type: 'string', default: 'warn' },
     tool: { type: 'string' },
+    postgres: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
   },
 });
+const PG = o.postgres;
 const DURATION = Number(o.duration);
 const ROUNDS = Number(o.rounds);
 const CPU_TARGET_US = 3;
@@ -33,8 +37,35 @@ const log = (...a) => process.stderr.write(`[audit] ${a.join(' ')}\n`);
 const services = [];
 const dirs = [];
 
-function decisionsMaxId(dbFile) {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+const pgSchemas = [];
+
+/** Each gateway's own store: the SQLite file in its directory, or its own PostgreSQL schema. */
+function storeFor(mode) {
+  if (!PG) return {};
+  const schema = `bench_audit_${mode}_${process.pid}`;
+  pgSchemas.push(schema);
+  const url = new URL(PG);
+  url.searchParams.set('schema', schema);
+  return { store: { postgres: url.toString() }, schema };
+}
+
+async function pgQuery(sql) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: PG });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function decisionsMaxId(gw) {
+  if (PG) {
+    const [row] = await pgQuery(`SELECT coalesce(max(id), 0)::float8 AS n FROM "${gw.schema}".decisions`);
+    return row.n;
+  }
+  const db = new Database(gw.dbFile, { readonly: true, fileMustExist: true });
   try {
     return db.prepare('SELECT coalesce(max(id), 0) AS n FROM decisions').get().n;
   } finally {
@@ -66,7 +97,9 @@ try {
   const gws = {};
   let keysFrom;
   for (const mode of ['aggregate', 'all']) {
-    const gw = await prepareGateway({ upstream, logLevel: o['log-level'], keysFrom, gateway: { audit: { record_allowed: mode } } });
+    const { store, schema } = storeFor(mode);
+    const gw = await prepareGateway({ upstream, logLevel: o['log-level'], keysFrom, gateway: { audit: { record_allowed: mode }, ...(store ? { store } : {}) } });
+    gw.schema = schema;
     keysFrom ??= gw.keysFile;
     dirs.push(gw.dir);
     const svc = await startGatehouse(gw, { name: `gatehouse-${mode}` });
@@ -88,7 +121,7 @@ try {
       const url = `http://127.0.0.1:${gw.dataPort}/`;
       await runLoad(tool, { url, headers, connections: Number(o.connections), durationSec: 1 });
       await sleep(300);
-      const rows0 = decisionsMaxId(gw.dbFile);
+      const rows0 = await decisionsMaxId(gw);
       const cpu0 = cpuSeconds(svc.pid);
       const samples = [];
       let scraping = true;
@@ -103,7 +136,7 @@ try {
       const load = await runLoad(tool, { url, headers, connections: Number(o.connections), durationSec: DURATION });
       const loadSec = (Date.now() - t0) / 1000;
       const cpu = cpuSeconds(svc.pid) - cpu0;
-      const rowsAtEnd = decisionsMaxId(gw.dbFile);
+      const rowsAtEnd = await decisionsMaxId(gw);
       scraping = false;
       await scraper;
       // Drain: how long until the queue is empty again.
@@ -117,7 +150,7 @@ try {
         }
         await sleep(50);
       }
-      const rows1 = decisionsMaxId(gw.dbFile);
+      const rows1 = await decisionsMaxId(gw);
       const q = samples.map((s) => s[1]).filter(Number.isFinite);
       const half = Math.floor(q.length / 2);
       const phase = {
@@ -180,7 +213,7 @@ try {
   const result = {
     started: started.toISOString(),
     machine: { ...machineNotes(), loadTool: tool.name },
-    settings: { durationSec: DURATION, rounds: ROUNDS, connections: Number(o.connections), store: 'SQLite (default)', gatehouseLogLevel: o['log-level'] },
+    settings: { durationSec: DURATION, rounds: ROUNDS, connections: Number(o.connections), store: PG ? 'PostgreSQL' : 'SQLite (default)', gatehouseLogLevel: o['log-level'] },
     summary,
     targets: {
       cpu: { goal: `≤ ${CPU_TARGET_US} µs/request`, measured: summary.auditCpuUsPerRequest.median, met: summary.auditCpuUsPerRequest.median <= CPU_TARGET_US },
@@ -192,7 +225,7 @@ try {
   const L = [];
   L.push(`### Audit recording — ${result.started}`);
   L.push('');
-  L.push(`${result.machine.cpuModel}, ${result.machine.cores} cores, Node ${result.machine.node}; ${tool.name}, ${o.connections} connections, allow path with a cached ES256 cookie, SQLite store; phases of ${DURATION} s alternate between two gateways (aggregate / all).`);
+  L.push(`${result.machine.cpuModel}, ${result.machine.cores} cores, Node ${result.machine.node}; ${tool.name}, ${o.connections} connections, allow path with a cached ES256 cookie, ${PG ? 'PostgreSQL' : 'SQLite'} store; phases of ${DURATION} s alternate between two gateways (aggregate / all).`);
   L.push('');
   L.push('| round | record_allowed | req/s | p99 ms | CPU µs/req | decision rows/s (during load) | rows/request | queue max / mean / slope per s | dropped | drained in |');
   L.push('|---:|---|---:|---:|---:|---:|---:|---|---:|---:|');
@@ -218,4 +251,5 @@ try {
 } finally {
   for (const s of services.reverse()) await s.stop('SIGTERM', 15_000);
   for (const d of dirs) cleanup(d);
+  for (const schema of pgSchemas) await pgQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch((err) => log(`could not drop schema ${schema}: ${err.message}`));
 }
