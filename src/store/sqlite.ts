@@ -99,7 +99,9 @@ function prepare(db: Database.Database) {
         first_seen_at = min(first_seen_at, excluded.first_seen_at),
         last_path = CASE WHEN excluded.last_seen_at >= last_seen_at THEN excluded.last_path ELSE last_path END,
         last_seen_at = max(last_seen_at, excluded.last_seen_at)`),
-    touchFromActivity: db.prepare('UPDATE sessions SET last_seen_at = max(last_seen_at, ?) WHERE id = ?'),
+    // Only when it moves last_seen_at forward: a no-op UPDATE would still rewrite the row and its
+    // sessions_last_seen entry.
+    touchFromActivity: db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?'),
     insertDecisions: DECISION_CHUNKS.map((rows) => db.prepare(insertDecisionsSql(rows))),
     revokeSession: db.prepare(
       'UPDATE sessions SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL',
@@ -151,7 +153,10 @@ export class SqliteStore implements Store {
     // Oldest first, so each new session is compared with the one that really preceded it.
     const sessions = batch.sessions.length > 1 ? [...batch.sessions].sort((a, b) => a.issuedAt - b.issuedAt) : batch.sessions;
     const params = this.sessionArgs;
+    // last_seen_at of the batch's sessions is at least this once they are written.
+    const seenAt = new Map<string, number>();
     for (const s of sessions) {
+      seenAt.set(s.id, Math.max(seenAt.get(s.id) ?? s.lastSeenAt, s.lastSeenAt));
       if (this.st.insertSession.run(sessionInsertParams(s, params)).changes === 0) {
         // Known session: last-seen fields only. Identity and revocation are never overwritten.
         this.st.touchSession.run(sessionTouchParams(s));
@@ -162,7 +167,9 @@ export class SqliteStore implements Store {
     }
     for (const a of batch.activity) {
       this.st.upsertActivity.run(a);
-      this.st.touchFromActivity.run(a.lastSeenAt, a.sessionId);
+      // A first request's activity comes with its session (same time): nothing to move then.
+      const seen = seenAt.get(a.sessionId);
+      if (seen === undefined || a.lastSeenAt > seen) this.st.touchFromActivity.run(a.lastSeenAt, a.sessionId, a.lastSeenAt);
     }
     this.insertDecisions(batch.decisions);
   }

@@ -83,6 +83,16 @@ export function sessionCases(t: Test, open: OpenStore): void {
       sessionId: 's1', app, count, firstSeenAt: first, lastSeenAt: last, lastPath,
     });
     await store.writeBatch({ sessions: [session('s1')], activity: [act('wiki', 3, T0, T0 + MIN, '/a')], decisions: [] });
+    t.equal((await store.getSession('s1'))?.lastSeenAt, T0 + MIN, 'later activity in the session’s own batch moves it');
+    // A new session's first request: session and activity at the same time; an older aggregate
+    // in the same batch never moves last-seen back.
+    await store.writeBatch({
+      sessions: [session('s2', { firstSeenAt: T0 + MIN, lastSeenAt: T0 + MIN })],
+      activity: [{ ...act('wiki', 1, T0 + MIN, T0 + MIN, '/n'), sessionId: 's2' }, { ...act('grafana', 1, T0, T0, '/o'), sessionId: 's2' }],
+      decisions: [],
+    });
+    t.equal((await store.getSession('s2'))?.lastSeenAt, T0 + MIN);
+    t.equal((await store.sessionActivity('s2')).length, 2);
     await store.writeBatch({ ...emptyBatch(), activity: [act('wiki', 2, T0 + 2 * MIN, T0 + 4 * MIN, '/b'), act('grafana', 1, T0 + MIN, T0 + MIN, '/d')] });
     // A late aggregate: earlier first-seen counts, but it is not the last path.
     await store.writeBatch({ ...emptyBatch(), activity: [act('wiki', 1, T0 - MIN, T0 + 3 * MIN, '/late')] });
