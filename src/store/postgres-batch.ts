@@ -1,5 +1,6 @@
 // One writer batch in one PostgreSQL transaction, with the SQLite store's semantics but in a few
-// bulk statements (unnest of column arrays) instead of one round trip per record:
+// bulk statements instead of one round trip per record. The records of a statement travel as one
+// JSON parameter read back with json_to_recordset (postgres-rows.ts):
 //
 //   1. lock the batch's known sessions in id order (SELECT … ORDER BY id FOR UPDATE), so two
 //      instances touching the same sessions queue up instead of deadlocking;
@@ -8,7 +9,7 @@
 //      NOTHING: another instance may have inserted the same session a moment ago; it is touched);
 //   3. known sessions get their last-seen fields touched (a late touch never moves them back);
 //   4. activity adds up per session × app (unknown sessions ignored) and moves last-seen;
-//   5. decisions are appended in batch order, all of them in one JSON parameter (json_to_recordset).
+//   5. decisions are appended in batch order.
 import type pg from 'pg';
 import { diffIdentity } from './identity-diff.js';
 import { pgInt, pgText, type Tables } from './postgres-db.js';
@@ -28,18 +29,18 @@ export function batchStatements(t: Tables) {
           AND s.id <> u.id AND s.issued_at <= u.issued_at
         ORDER BY s.issued_at DESC, s.id DESC LIMIT 1) p`,
     insertSessions: `INSERT INTO ${t.sessions} (${S.names.join(', ')})
-      SELECT ${S.select} FROM ${S.unnest()} ORDER BY u.id
+      SELECT ${S.select} FROM ${S.recordset()} ORDER BY u.id
       ON CONFLICT (id) DO NOTHING RETURNING id`,
     touch: `UPDATE ${t.sessions} s SET
         last_ip = CASE WHEN u.last_seen_at >= s.last_seen_at THEN coalesce(u.last_ip, s.last_ip) ELSE s.last_ip END,
         last_user_agent = CASE WHEN u.last_seen_at >= s.last_seen_at
           THEN coalesce(u.last_user_agent, s.last_user_agent) ELSE s.last_user_agent END,
         last_seen_at = greatest(s.last_seen_at, u.last_seen_at)
-      FROM ${TOUCH_COLUMNS.unnest()} WHERE s.id = u.id`,
+      FROM ${TOUCH_COLUMNS.recordset()} WHERE s.id = u.id`,
     insertChanges: `INSERT INTO ${t.changes} (${CHANGE_COLUMNS.names.join(', ')})
-      SELECT ${CHANGE_COLUMNS.select} FROM ${CHANGE_COLUMNS.unnest()} ORDER BY u.ord`,
+      SELECT ${CHANGE_COLUMNS.select} FROM ${CHANGE_COLUMNS.recordset()} ORDER BY u.ord`,
     upsertActivity: `INSERT INTO ${t.apps} AS a (${ACTIVITY_COLUMNS.names.join(', ')})
-      SELECT ${ACTIVITY_COLUMNS.select} FROM ${ACTIVITY_COLUMNS.unnest()}
+      SELECT ${ACTIVITY_COLUMNS.select} FROM ${ACTIVITY_COLUMNS.recordset()}
       WHERE EXISTS (SELECT 1 FROM ${t.sessions} s WHERE s.id = u.session_id)
       ORDER BY u.session_id, u.app
       ON CONFLICT (session_id, app) DO UPDATE SET
@@ -111,11 +112,11 @@ export async function applyBatch(c: pg.PoolClient, st: BatchStatements, batch: R
   }
   if (fresh.length > 0) {
     const changes = await identityChanges(c, st, fresh);
-    const inserted = new Set((await c.query<{ id: string }>(st.insertSessions, SESSION_COLUMNS.arrays(fresh))).rows.map((r) => r.id));
+    const inserted = new Set((await c.query<{ id: string }>(st.insertSessions, [SESSION_COLUMNS.json(fresh)])).rows.map((r) => r.id));
     // Inserted by another instance since step 1: it is a known session now.
     for (const s of fresh) if (!inserted.has(s.id)) touches.push(s);
     const kept = changes.filter((ch) => inserted.has(ch.sessionId));
-    if (kept.length > 0) await c.query(st.insertChanges, CHANGE_COLUMNS.arrays(kept));
+    if (kept.length > 0) await c.query(st.insertChanges, [CHANGE_COLUMNS.json(kept)]);
   }
   // One UPDATE touches a row at most once: repeated ids (never sent by the writer) go in rounds.
   let round = touches;
@@ -126,11 +127,11 @@ export async function applyBatch(c: pg.PoolClient, st: BatchStatements, batch: R
       if (once.has(s.id)) later.push(s);
       else once.set(s.id, s);
     }
-    await c.query(st.touch, TOUCH_COLUMNS.arrays([...once.values()]));
+    await c.query(st.touch, [TOUCH_COLUMNS.json([...once.values()])]);
     round = later;
   }
   if (activity.length > 0) {
-    await c.query(st.upsertActivity, ACTIVITY_COLUMNS.arrays(activity));
+    await c.query(st.upsertActivity, [ACTIVITY_COLUMNS.json(activity)]);
     const lastSeen = new Map<string, number>();
     for (const a of activity) lastSeen.set(a.sessionId, Math.max(lastSeen.get(a.sessionId) ?? a.lastSeenAt, a.lastSeenAt));
     await c.query(st.touchFromActivity, [[...lastSeen.keys()], [...lastSeen.values()].map(pgInt)]);

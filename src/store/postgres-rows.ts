@@ -1,5 +1,5 @@
 // Row shapes of the PostgreSQL tables (JSONB columns arrive parsed, BIGINTs as numbers) and their
-// mapping to the store's record types; plus the column arrays that bulk statements unnest.
+// mapping to the store's record types; plus the JSON rows that bulk statements read.
 import { pgInt, pgJson, pgText } from './postgres-db.js';
 import type { AppActivity, DecisionRecord, IdentityChange, SessionUpsert } from './types.js';
 
@@ -18,27 +18,18 @@ export {
 
 type Cell = string | number | null;
 
-/** Columns (name and SQL array type) and how each is taken from a record, in statement order. */
+/** Columns (name and SQL type) and how each is taken from a record, in statement order. */
 function columns<T>(spec: Array<[name: string, type: 'text' | 'jsonb' | 'bigint', get: (r: T) => Cell]>) {
   const keys = spec.map((_, i) => `c${i}`);
   return {
     names: spec.map(([n]) => n),
-    /** `unnest($1::text[], $2::text[], …) AS u(col, …)` starting at parameter `first`. */
-    unnest(first = 1): string {
-      const arrays = spec.map(([, type], i) => `$${first + i}::${type === 'bigint' ? 'bigint' : 'text'}[]`);
-      return `unnest(${arrays.join(', ')}) WITH ORDINALITY AS u(${spec.map(([n]) => n).join(', ')}, ord)`;
-    },
     /** The select list, casting JSON text to JSONB. */
     select: spec.map(([n, type]) => (type === 'jsonb' ? `u.${n}::jsonb` : `u.${n}`)).join(', '),
-    /** One array per column. */
-    arrays(records: readonly T[]): Cell[][] {
-      return spec.map(([, type, get]) => (type === 'bigint' ? records.map((r) => pgInt(get(r))) : records.map(get)));
-    },
     /**
-     * The same rows as ONE parameter, `$param`: a JSON array of objects (keys c0, c1 …) read back
-     * by json_to_recordset, `AS u(col, …, ord)` like unnest(). The gateway's work is then one
-     * JSON.stringify instead of node-postgres escaping every element of every column array as an
-     * array literal: about half the client CPU per row (the server parses the JSON instead).
+     * The rows as ONE parameter, `$param`: a JSON array of objects (keys c0, c1 …) read back by
+     * json_to_recordset, `AS u(col, …, ord)`. The gateway's work is one JSON.stringify, where
+     * unnest of column arrays had node-postgres escape every element of every array as an array
+     * literal: about half the client CPU per row (the server parses the JSON instead).
      */
     recordset(param = 1): string {
       const defs = spec.map(([, type], i) => `c${i} ${type === 'bigint' ? 'bigint' : 'text'}`).join(', ');
