@@ -8,6 +8,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
 import type { Dispatcher, Pool as UndiciPool } from 'undici';
 import type { AppConfig } from '../config/types.js';
 import type { RequestContext } from '../context.js';
@@ -35,7 +36,7 @@ class ClientGone extends Error {}
 
 export class Forwarder {
   private readonly pools = new Map<string, Pool>();
-  private readonly routes = new WeakMap<AppConfig, { pool: Pool; base: string }>();
+  private readonly routes = new WeakMap<AppConfig, UpstreamRoute>();
   private readonly ws: WebSocketForwarder;
 
   constructor(
@@ -54,17 +55,16 @@ export class Forwarder {
     const req = ctx.req;
     const route = this.route(app);
     const handler = new ResponseRelay(ctx, res, app, onFail, this.events, this.logger);
-    route.pool.dispatch(
-      {
-        path: route.base + ctx.path + ctx.query, // exactly the path we routed and evaluated
-        method: req.method as Dispatcher.HttpMethod,
-        headers: req.headers as Record<string, string | string[]>,
-        body: hasBody ? req : null,
-        headersTimeout: app.timeoutMs,
-        bodyTimeout: app.idleTimeoutMs,
-      },
-      handler,
-    );
+    const options: Dispatcher.DispatchOptions & { servername?: string } = {
+      path: route.base + ctx.path + ctx.query, // exactly the path we routed and evaluated
+      method: req.method as Dispatcher.HttpMethod,
+      headers: req.headers as Record<string, string | string[]>,
+      servername: route.servername, // undici's Request takes it; its DispatchOptions type omits it
+      body: hasBody ? req : null,
+      headersTimeout: app.timeoutMs,
+      bodyTimeout: app.idleTimeoutMs,
+    };
+    route.pool.dispatch(options, handler);
   }
 
   /** Forward a WebSocket upgrade (already authorized). */
@@ -82,10 +82,20 @@ export class Forwarder {
    * Where an app's requests go: its pool and the upstream's base path, worked out once per app
    * config (a lookup by the long-lived AppConfig object; reloads get a new one).
    */
-  private route(app: AppConfig): { pool: Pool; base: string } {
+  private route(app: AppConfig): UpstreamRoute {
     let route = this.routes.get(app);
     if (!route) {
-      route = { pool: this.pool(app), base: app.upstream.pathname === '/' ? '' : app.upstream.pathname.replace(/\/$/, '') };
+      const { hostname, pathname } = app.upstream;
+      route = {
+        pool: this.pool(app),
+        base: pathname === '/' ? '' : pathname.replace(/\/$/, ''),
+        // Without a servername undici derives one from the Host header we forward, per request:
+        // for an https upstream that would send the client's host as SNI and verify the upstream's
+        // certificate against it. The upstream URL's own name is the one to verify (nginx's
+        // proxy_ssl_name default too). An IP-literal upstream keeps undici's default (no SNI may
+        // be an IP address).
+        servername: isIP(hostname.replace(/^\[|\]$/g, '')) ? undefined : hostname,
+      };
       this.routes.set(app, route);
     }
     return route;
@@ -106,6 +116,14 @@ export class Forwarder {
     }
     return pool;
   }
+}
+
+interface UpstreamRoute {
+  pool: Pool;
+  /** The upstream URL's path, prefixed to every forwarded path ('' for /). */
+  base: string;
+  /** TLS server name (SNI and certificate check) for https upstreams. */
+  servername: string | undefined;
 }
 
 /** Relays one upstream response to the client (undici's handler interface). */

@@ -44,10 +44,13 @@ t.test('https upstreams are verified against the app’s CA', async (t) => {
     return new Promise((r) => upstream.close(r));
   });
   const url = `https://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  const byName = `https://localhost:${(upstream.address() as AddressInfo).port}`;
   const s = await startStack(t, {
     apps: {
       app: bypassApp(url, { ca: './ca.pem' }),
       untrusted: { ...bypassApp(url), name: 'untrusted', hosts: ['untrusted.test'] },
+      // The certificate names localhost, not wiki.test: verified against the upstream URL's name.
+      named: { ...bypassApp(byName, { ca: './ca.pem' }), name: 'named', hosts: ['wiki.test'] },
     },
     files: { 'apps/ca.pem': pem('ca.pem') },
   });
@@ -56,6 +59,9 @@ t.test('https upstreams are verified against the app’s CA', async (t) => {
   t.equal(ok.json().url, '/secure');
   const bad = await request(s.port, { host: 'untrusted.test' });
   t.equal(bad.status, 502, 'an upstream certificate from an unknown CA is refused');
+  const named = await request(s.port, { host: 'wiki.test', path: '/named' });
+  t.equal(named.status, 200, 'SNI and the certificate check use the upstream URL’s host name, not the client’s Host');
+  t.equal(named.json().url, '/named');
 });
 
 t.test('a TLS data listener; client certificates for valid_certificate rules', async (t) => {
