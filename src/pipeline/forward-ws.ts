@@ -1,6 +1,8 @@
 // WebSocket upgrades, forwarded with http-proxy-3 (which splices the two sockets once the upstream
 // answers 101). Ordinary requests go through undici (forward.ts).
 import type http from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -27,7 +29,7 @@ export class WebSocketForwarder {
   private readonly proxy: ProxyServer;
   /** Upgrades waiting for the upstream's answer; a plain Map with explicit deletes (see forward.ts). */
   private readonly pending = new Map<IncomingMessage, Upgrade>();
-  private readonly targets = new WeakMap<AppConfig, object>();
+  private readonly targets = new WeakMap<AppConfig, { target: object; agent: HttpsAgent | false }>();
   private readonly sweeper = setInterval(() => this.sweep(), 250).unref();
 
   constructor(
@@ -49,8 +51,8 @@ export class WebSocketForwarder {
     const up: Upgrade = { ctx, app, socket, onFail, answered: false, failed: false, deadline: now + app.timeoutMs, connectDeadline: now + app.connectTimeoutMs, proxyReq: null };
     this.pending.set(req, up);
     socket.once('close', () => this.pending.delete(req));
-    // Upgraded sockets leave any pool anyway: no agent.
-    this.proxy.ws(req, socket as Socket, head, { target: this.target(app), agent: false, ca: app.ca } as ServerOptions);
+    const { target, agent } = this.target(app);
+    this.proxy.ws(req, socket as Socket, head, { target, agent, ca: app.ca } as ServerOptions);
   }
 
   close(): void {
@@ -96,13 +98,19 @@ export class WebSocketForwarder {
     up.onFail(reject('upstream_unavailable', err.code ? err.code.toLowerCase() : 'upstream_error'));
   }
 
-  private target(app: AppConfig): object {
+  private target(app: AppConfig): { target: object; agent: HttpsAgent | false } {
     let t = this.targets.get(app);
     if (!t) {
       const u = app.upstream;
       const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
       const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-      t = { protocol: u.protocol, host, hostname: host, port, ...(u.pathname !== '/' ? { pathname: u.pathname.replace(/\/$/, '') } : {}) };
+      t = {
+        target: { protocol: u.protocol, host, hostname: host, port, ...(u.pathname !== '/' ? { pathname: u.pathname.replace(/\/$/, '') } : {}) },
+        // Upgraded sockets leave any pool anyway: no keep-alive. For https, an agent only to name
+        // the server: Node would otherwise take SNI and the certificate check from the Host header
+        // we forward (the client's host), as undici would (see forward.ts).
+        agent: u.protocol === 'https:' && !isIP(host) ? new HttpsAgent({ keepAlive: false, servername: host }) : false,
+      };
       this.targets.set(app, t);
     }
     return t;

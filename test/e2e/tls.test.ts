@@ -4,7 +4,7 @@ import t from 'tap';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { bypassApp, request, startStack, startUpstream } from '../helpers/stack.js';
 
 const dir = resolve(import.meta.dirname, '../fixtures/tls');
@@ -38,6 +38,9 @@ t.test('https upstreams are verified against the app’s CA', async (t) => {
   const upstream = https.createServer({ cert: pem('server.pem'), key: pem('server-key.pem') }, (req, res) => {
     res.end(JSON.stringify({ url: req.url, proto: req.headers['x-forwarded-proto'] }));
   });
+  upstream.on('upgrade', (req, socket) => {
+    socket.end(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nx-upstream-path: ${req.url}\r\n\r\n`);
+  });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   t.teardown(() => {
     upstream.closeAllConnections();
@@ -62,6 +65,16 @@ t.test('https upstreams are verified against the app’s CA', async (t) => {
   const named = await request(s.port, { host: 'wiki.test', path: '/named' });
   t.equal(named.status, 200, 'SNI and the certificate check use the upstream URL’s host name, not the client’s Host');
   t.equal(named.json().url, '/named');
+  const upgraded = await new Promise<string>((done, fail) => {
+    const sock = net.connect(s.port, '127.0.0.1', () => {
+      sock.write('GET /live HTTP/1.1\r\nHost: wiki.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    });
+    let buf = '';
+    sock.on('data', (d) => (buf += d.toString()));
+    sock.on('close', () => done(buf));
+    sock.on('error', fail);
+  });
+  t.match(upgraded, /^HTTP\/1\.1 101[^]*x-upstream-path: \/live/, 'WebSocket upgrades to an https upstream check its own name too');
 });
 
 t.test('a TLS data listener; client certificates for valid_certificate rules', async (t) => {
