@@ -12,7 +12,7 @@ import { installLogin } from './login/install.js';
 import { installAdminApi } from './admin/install.js';
 import cluster from 'node:cluster';
 import { bridgeRevocations, superviseWorkers, workerId } from './cluster.js';
-import { tuneHeap } from './heap.js';
+import { HeapGovernor, operatorHeapFlags } from './heap.js';
 
 
 export async function check(args: string[]): Promise<number> {
@@ -36,7 +36,6 @@ export async function start(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, 'example-upstream': { type: 'boolean' } } });
   const file = resolve(values.config ?? 'gateway.yaml');
   const logger = createLogger();
-  tuneHeap(); // every gateway process, a single one or each worker: see heap.ts
   if (cluster.isPrimary) {
     // Validate before forking so a bad config fails once, loudly, with every problem.
     let workers: number;
@@ -84,9 +83,13 @@ export async function start(args: string[]): Promise<number> {
     return 1;
   }
   process.on('SIGHUP', () => void gateway.configs.reload('SIGHUP'));
+  // Every serving process (a single one, or each worker): see heap.ts.
+  const authenticator = gateway.services.authenticator;
+  const heap = operatorHeapFlags() ? null : new HeapGovernor(() => authenticator.cacheStats().evictions).start();
   await new Promise<void>((done) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down');
+      heap?.stop();
       void gateway.close().then(done);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
