@@ -192,6 +192,7 @@ async function main() {
     nginx && { id: 'nginx', label: 'nginx proxy_pass (keepalive 64, 1 worker)', url: base(nginx.port), headers: {}, pid: nginx.pid, tree: true },
     { id: 'gh-bypass', label: 'Gatehouse bypass app', url: base(gh.dataPort), headers: { host: HOSTS.bypass }, pid: gh.pid, expect: 200 },
     { id: 'gh-allow', label: 'Gatehouse allow, cache hit (ES256 cookie, audit on)', url: base(gh.dataPort), headers: { host: HOSTS.allow, cookie: cookieHeader }, pid: gh.pid, expect: 200 },
+    { id: 'gh-allow-noassert', label: 'Gatehouse allow, cache hit, app with jwt_assertion: false', url: base(gh.dataPort), headers: { host: HOSTS.plain, cookie: cookieHeader }, pid: gh.pid, expect: 200 },
     { id: 'gh-deny', label: 'Gatehouse deny (403)', url: base(gh.dataPort), headers: { host: HOSTS.deny, cookie: cookieHeader, accept: 'application/json' }, pid: gh.pid, expect: 403 },
     gh2 && { id: 'gh-allow-w2', label: 'Gatehouse allow, cache hit, workers: 2', url: base(gh2.dataPort), headers: { host: HOSTS.allow, cookie: cookieHeader }, pid: gh2.pid, tree: true, expect: 200 },
     ...coldAlgs.map((alg) => ({ id: `cold-${alg}`, label: `Gatehouse cold verify, new ${alg} token per request`, cold: alg, pid: gh.pid })),
@@ -341,6 +342,7 @@ function summarize(cases, rounds) {
     w2VsW1Allow: pair('gh-allow-w2', 'gh-allow'),
     denyVsBypass: pair('gh-deny', 'gh-bypass'),
     allowCpuMinusBypassCpuUs: pair('gh-allow', 'gh-bypass', (x, y) => x.cpuUsPerRequest - y.cpuUsPerRequest),
+    allowNoAssertVsBypass: pair('gh-allow-noassert', 'gh-bypass'),
     bypassCpuMinusBareCpuUs: pair('gh-bypass', 'bare', (x, y) => x.cpuUsPerRequest - y.cpuUsPerRequest),
   };
   for (const alg of COLD_ALGS) {
@@ -434,6 +436,7 @@ function markdown(res) {
   if (p.bareFetchVsBare) extra.push(`bare fetch path vs native: ${fmt.ratio(p.bareFetchVsBare.median)}`);
   if (p.bypassVsBareFetch) extra.push(`bypass vs bare fetch path: ${fmt.ratio(p.bypassVsBareFetch.median)}`);
   if (p.denyVsBypass) extra.push(`deny vs bypass: ${fmt.ratio(p.denyVsBypass.median)}`);
+  if (p.allowNoAssertVsBypass) extra.push(`allow without the assertion (jwt_assertion: false) vs bypass: ${fmt.ratio(p.allowNoAssertVsBypass.median)}`);
   if (p.allowCpuMinusBypassCpuUs) extra.push(`allow − bypass CPU: ${fmt.n(p.allowCpuMinusBypassCpuUs.median, 1)} µs/req`);
   if (p.bypassCpuMinusBareCpuUs) extra.push(`bypass − bare CPU: ${fmt.n(p.bypassCpuMinusBareCpuUs.median, 1)} µs/req`);
   extra.push(`workers: 2 — ${res.settings.workers.status}${p.w2VsW1Allow ? `; allow w2 vs w1: ${fmt.ratio(p.w2VsW1Allow.median)}` : ''}`);

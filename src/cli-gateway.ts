@@ -85,7 +85,7 @@ export async function start(args: string[]): Promise<number> {
   process.on('SIGHUP', () => void gateway.configs.reload('SIGHUP'));
   // Every serving process (a single one, or each worker): see heap.ts.
   const authenticator = gateway.services.authenticator;
-  const heap = operatorHeapFlags() ? null : new HeapGovernor(() => authenticator.cacheStats().evictions).start();
+  const heap = operatorHeapFlags() ? null : new HeapGovernor(() => authenticator.cacheStats()).start();
   await new Promise<void>((done) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down');

@@ -10,8 +10,9 @@
 //
 // But a low factor all the time costs streaming dearly (1 GiB through the gateway: about half the
 // throughput, twice the CPU — V8 then also collects for every few MiB of socket buffers). So the
-// factor is lowered only while the cache is evicting, and V8's own heuristics come back once it has
-// been quiet for a while. V8 reads --heap-growing-percent each time it recomputes its heap limits,
+// factor is lowered only while the cache churns — it evicts, or fills with over a thousand new
+// tokens a second (a flood's first seconds, before the cache is full) — and V8's own heuristics come
+// back once it has been quiet for a while. V8 reads --heap-growing-percent each time it recomputes its heap limits,
 // so setting it at run time works (0 means "V8 decides"). An operator's own heap flags win.
 import v8 from 'node:v8';
 
@@ -19,8 +20,16 @@ import v8 from 'node:v8';
 export const CHURN_HEAP_GROWING_PERCENT = 50;
 /** How often the cache's eviction count is looked at. */
 export const HEAP_CHECK_INTERVAL_MS = 1000;
-/** Checks without an eviction before V8's own growth comes back. */
+/** Checks without churn before V8's own growth comes back. */
 export const QUIET_CHECKS_TO_RELAX = 30;
+/** Cache misses (new tokens verified, or refused) within one check that count as churn. */
+export const MISS_BURST = 1000;
+
+/** The token cache's cumulative counters the governor watches. */
+export interface CacheChurn {
+  evictions: number;
+  misses: number;
+}
 
 const OPERATOR_HEAP_FLAG = /(?:^|\s)--(?:max[-_](?:old[-_]space|heap)[-_]size|heap[-_]growing[-_]percent)(?:[=\s]|$)/;
 
@@ -30,20 +39,20 @@ export function operatorHeapFlags(execArgv: readonly string[] = process.execArgv
 }
 
 /**
- * Lowers V8's heap growth while `evictions()` (the token cache's eviction counter) moves, restores
- * it after QUIET_CHECKS_TO_RELAX quiet checks. check() is called by the timer; tests call it directly.
+ * Lowers V8's heap growth while the token cache churns (see above), restores it after
+ * QUIET_CHECKS_TO_RELAX quiet checks. check() is called by the timer; tests call it directly.
  */
 export class HeapGovernor {
-  private last: number;
+  private last: CacheChurn;
   private quiet = 0;
   private timer: NodeJS.Timeout | null = null;
   tight = false;
 
   constructor(
-    private readonly evictions: () => number,
+    private readonly counters: () => CacheChurn,
     private readonly setFlag: (flag: string) => void = (f) => v8.setFlagsFromString(f),
   ) {
-    this.last = evictions();
+    this.last = { ...counters() };
   }
 
   start(): this {
@@ -52,9 +61,9 @@ export class HeapGovernor {
   }
 
   check(): void {
-    const now = this.evictions();
-    // A reload may replace the cache (and its counter): any change counts as churn only upward.
-    const churning = now > this.last;
+    const now = { ...this.counters() };
+    // A reload may replace the cache (and its counters): only upward moves count.
+    const churning = now.evictions > this.last.evictions || now.misses - this.last.misses >= MISS_BURST;
     this.last = now;
     if (churning) {
       this.quiet = 0;

@@ -1,12 +1,13 @@
 // The heap governor: V8's growth is lowered only while the token cache evicts, and the operator's
 // own heap flags leave V8 alone.
 import t from 'tap';
-import { CHURN_HEAP_GROWING_PERCENT, HeapGovernor, QUIET_CHECKS_TO_RELAX, operatorHeapFlags } from '../src/heap.js';
+import { CHURN_HEAP_GROWING_PERCENT, HeapGovernor, MISS_BURST, QUIET_CHECKS_TO_RELAX, operatorHeapFlags } from '../src/heap.js';
 
 t.test('tight while the cache evicts, relaxed after a quiet spell', async (t) => {
   let evictions = 0;
+  const misses = 0;
   const flags: string[] = [];
-  const g = new HeapGovernor(() => evictions, (f) => flags.push(f));
+  const g = new HeapGovernor(() => ({ evictions, misses }), (f) => flags.push(f));
   g.check();
   t.same(flags, [], 'no churn: V8 decides');
   evictions = 10;
@@ -29,6 +30,18 @@ t.test('tight while the cache evicts, relaxed after a quiet spell', async (t) =>
   t.ok(g.tight);
   g.stop();
   t.equal(flags.at(-1), '--heap-growing-percent=0', 'stop restores');
+});
+
+t.test('a burst of new tokens counts as churn before the cache is full', async (t) => {
+  let misses = 0;
+  const flags: string[] = [];
+  const g = new HeapGovernor(() => ({ evictions: 0, misses }), (f) => flags.push(f));
+  misses += MISS_BURST - 1;
+  g.check();
+  t.notOk(g.tight, 'a few new sessions a second are ordinary');
+  misses += MISS_BURST;
+  g.check();
+  t.ok(g.tight, 'a flood filling the cache is churn');
 });
 
 t.test("the operator's heap flags win", async (t) => {
