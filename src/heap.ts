@@ -12,8 +12,9 @@
 // throughput, twice the CPU — V8 then also collects for every few MiB of socket buffers). So the
 // factor is lowered only while the cache churns — it evicts, or fills with over a thousand new
 // tokens a second (a flood's first seconds, before the cache is full) — and V8's own heuristics come
-// back once it has been quiet for a while. V8 reads --heap-growing-percent each time it recomputes its heap limits,
-// so setting it at run time works (0 means "V8 decides"). An operator's own heap flags win.
+// back after five quiet seconds (a flood is continuous). V8 reads --heap-growing-percent each time
+// it recomputes its heap limits, so setting it at run time works (0 means "V8 decides"). An
+// operator's own heap flags win.
 import v8 from 'node:v8';
 
 /** Old-generation growth between full collections while the cache churns: 1 + this / 100. */
@@ -21,7 +22,7 @@ export const CHURN_HEAP_GROWING_PERCENT = 50;
 /** How often the cache's eviction count is looked at. */
 export const HEAP_CHECK_INTERVAL_MS = 1000;
 /** Checks without churn before V8's own growth comes back. */
-export const QUIET_CHECKS_TO_RELAX = 30;
+export const QUIET_CHECKS_TO_RELAX = 5;
 /** Cache misses (new tokens verified, or refused) within one check that count as churn. */
 export const MISS_BURST = 1000;
 
