@@ -8,7 +8,7 @@ import { fail, query, type LoginDeps } from './deps.js';
 import { redirect } from './html.js';
 import { identity } from './identity.js';
 import { loginGet, loginPost } from './login.js';
-import { logout, SIGNED_OUT_PATH, signedOut } from './logout.js';
+import { logout, logoutPage, SIGNED_OUT_PATH, signedOut } from './logout.js';
 import { sessionCookie } from './cookies.js';
 import { SessionTooLargeError } from './session.js';
 
@@ -17,7 +17,7 @@ type Handler = (d: LoginDeps, ctx: RequestContext, res: ServerResponse) => void 
 const ROUTES: Record<string, Partial<Record<'GET' | 'POST', Handler>>> = {
   '/.gatehouse/login': { GET: loginGet, POST: loginPost },
   '/.gatehouse/callback': { GET: callback },
-  '/.gatehouse/logout': { GET: logout, POST: logout },
+  '/.gatehouse/logout': { GET: logoutPage, POST: logout },
   [SIGNED_OUT_PATH]: { GET: (_d, ctx, res) => signedOut(ctx, res) },
   '/.gatehouse/identity': { GET: identity },
   '/.gatehouse/handoff': { GET: handoff },

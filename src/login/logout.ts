@@ -1,18 +1,30 @@
-// /.gatehouse/logout — revoke the session (durable in the store, then refused by the in-memory set
-// on the very next request, cache hit or not), clear the cookie, and end the IdP session too when
-// the provider has an end-session endpoint. /.gatehouse/signed-out is where the browser lands.
+// /.gatehouse/logout — POST revokes the session (durable in the store, then refused by the in-memory
+// set on the very next request, cache hit or not), clears the cookie, and ends the IdP session too
+// when the provider has an end-session endpoint. GET only shows a Sign out button: the session
+// cookie is SameSite=Lax, so a link or redirect from another site carries it on a GET, and a GET
+// that signed people out would let any page do so. A cross-site POST carries no Lax cookie, and one
+// with a foreign Origin is refused outright. /.gatehouse/signed-out is where the browser lands.
 import type { ServerResponse } from 'node:http';
 import type { RequestContext } from '../context.js';
 import { clearSessionCookies } from './cookies.js';
-import { loginHref, query, type LoginDeps } from './deps.js';
+import { sameOrigin } from './csrf.js';
+import { fail, loginHref, query, type LoginDeps } from './deps.js';
 import { redirect, sendHtml } from './html.js';
 import { OidcProvider } from './oidc.js';
-import { signedOutPage } from './pages.js';
+import { signOutPage, signedOutPage } from './pages.js';
 import { originOf, safeRedirect } from './redirect.js';
 
 export const SIGNED_OUT_PATH = '/.gatehouse/signed-out';
 
+/** GET: the Sign out button (a form posting to the same URL, rd included), or "signed out" already. */
+export function logoutPage(_d: LoginDeps, ctx: RequestContext, res: ServerResponse): void {
+  if (ctx.identity?.kind !== 'session') return sendHtml(ctx, res, 200, signedOutPage(loginHref('/')));
+  sendHtml(ctx, res, 200, signOutPage(`/.gatehouse/logout${ctx.query}`, ctx.identity.email ?? ctx.identity.subject));
+}
+
+/** POST: sign out. */
 export async function logout(d: LoginDeps, ctx: RequestContext, res: ServerResponse): Promise<void> {
+  if (!sameOrigin(ctx)) return fail(ctx, res, 403, 'Sign-out refused', 'This sign-out request came from another site.');
   const id = ctx.identity;
   const cookies = clearSessionCookies(ctx);
   let provider;

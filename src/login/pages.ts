@@ -41,6 +41,13 @@ ${providers.map((p) => `<a class="button" href="${esc(hrefFor(p))}">${esc(p.name
   );
 }
 
+export function signOutPage(action: string, who: string): string {
+  return layout(
+    'Sign out',
+    `<p>Signed in as <strong>${esc(who)}</strong>.</p><form method="post" action="${esc(action)}"><button type="submit">Sign out</button></form>`,
+  );
+}
+
 export function signedOutPage(againHref: string): string {
   return layout('Signed out', `<p>You are signed out of Gatehouse.</p><a class="button" href="${esc(againHref)}">Sign in again</a>`);
 }

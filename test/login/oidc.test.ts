@@ -155,8 +155,17 @@ t.test('logout revokes the session everywhere, clears the cookie and ends the Id
   t.equal((await b.request(done.location as URL)).status, 200);
   t.equal((await b.request('http://app.test/again')).status, 200, 'served from the verified-token cache');
 
-  const out = await b.request('http://app.test/.gatehouse/logout');
-  t.equal(out.status, 302);
+  const page = await b.request('http://app.test/.gatehouse/logout');
+  t.equal(page.status, 200, 'GET only shows the Sign out button');
+  t.match(page.body, /<form method="post" action="\/\.gatehouse\/logout"><button type="submit">Sign out<\/button><\/form>/);
+  t.match(page.body, /alice/);
+  t.equal((await b.request('http://app.test/again')).status, 200, 'a GET (a link from any site) signs nobody out');
+  const forged = await b.request('http://app.test/.gatehouse/logout', { method: 'POST', headers: { origin: 'http://evil.test' } });
+  t.equal(forged.status, 403, 'a sign-out posted from another site is refused');
+  t.equal((await b.request('http://app.test/again')).status, 200, 'and the session goes on');
+
+  const out = await b.request('http://app.test/.gatehouse/logout', { method: 'POST', headers: { origin: 'http://app.test' } });
+  t.equal(out.status, 303, 'the POST is answered with a See Other');
   const end = out.location as URL;
   t.equal(`${end.origin}${end.pathname}`, `${idp.issuer}/session/end`, "to the IdP's end-session endpoint");
   t.equal(end.searchParams.get('post_logout_redirect_uri'), 'http://app.test/.gatehouse/signed-out');
