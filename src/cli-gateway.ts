@@ -12,6 +12,7 @@ import { installLogin } from './login/install.js';
 import { installAdminApi } from './admin/install.js';
 import cluster from 'node:cluster';
 import { bridgeRevocations, superviseWorkers, workerId } from './cluster.js';
+import { bridgeMetrics } from './cluster-metrics.js';
 import { HeapGovernor, operatorHeapFlags } from './heap.js';
 
 
@@ -68,6 +69,7 @@ export async function start(args: string[]): Promise<number> {
       admin: workerId() === 1,
       extend: async (g) => {
         bridgeRevocations(g.services.revocations);
+        bridgeMetrics(g.services.metrics, workerId() === 1);
         await installLogin(g);
         installAdminApi(g);
       },

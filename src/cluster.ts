@@ -5,6 +5,7 @@
 // before exiting 0.
 import cluster, { type Worker } from 'node:cluster';
 import type { RevocationEvent, RevocationSet } from './auth/revocations.js';
+import { handleMetricsMessage } from './cluster-metrics.js';
 import type { Logger } from './log.js';
 
 interface RevokedMessage {
@@ -19,7 +20,7 @@ const isRevokedMessage = (m: unknown): m is RevokedMessage =>
 const isGatehouseMessage = (m: unknown): m is { gatehouse: string } =>
   typeof m === 'object' && m !== null && typeof (m as { gatehouse?: unknown }).gatehouse === 'string';
 
-/** Worker 1 also serves the admin listener (one admin API, one /metrics per deployment). */
+/** Worker 1 also serves the admin listener (one admin API, one /metrics for the deployment: cluster-metrics.ts). */
 export const workerId = (): number => Number(process.env.GATEHOUSE_WORKER_ID ?? '1');
 
 /** Runs in the primary. Resolves with the exit code once every worker has stopped. */
@@ -31,6 +32,7 @@ export function superviseWorkers(count: number, logger: Logger): Promise<number>
     ids.set(w, id);
     w.on('message', (m: unknown) => {
       if (!isGatehouseMessage(m)) return;
+      if (handleMetricsMessage(w, m, () => [...ids.keys()])) return;
       for (const other of ids.keys()) if (other !== w && other.isConnected()) other.send(m);
     });
   };

@@ -1,6 +1,6 @@
 // Prometheus metrics (prom-client), one registry per gateway. Per-request work is a Map lookup of
 // a pre-labelled child plus two increments: label hashing happens once per label combination.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Aggregator } from 'prom-client';
 import { outcomeOf, type RequestContext } from './context.js';
 
 export interface GaugeSources {
@@ -13,6 +13,11 @@ export interface GaugeSources {
 
 export class Metrics {
   readonly registry = new Registry();
+  /**
+   * With `workers: N`, set in worker 1 (see cluster.ts): every worker's metrics, aggregated by the
+   * primary, or null when the primary does not answer in time.
+   */
+  collectCluster: (() => Promise<string | null>) | null = null;
   private readonly requests: Counter<'app' | 'status' | 'decision'>;
   private readonly latency: Histogram<'app'>;
   private readonly upstreamErrors: Counter<'app' | 'kind'>;
@@ -35,12 +40,14 @@ export class Metrics {
     this.reloads.inc({ result: 'success' }, 0);
     this.reloads.inc({ result: 'failure' }, 0);
 
-    const gauge = (name: string, help: string, collect: () => number | void, labelNames: string[] = []) =>
+    // `aggregator`: how the workers' values combine under `workers: N` (counters and histograms sum).
+    const gauge = (name: string, help: string, collect: () => number | void, labelNames: string[] = [], aggregator: Aggregator = 'sum') =>
       new Gauge({
         name,
         help,
         labelNames,
         registers,
+        aggregator,
         collect() {
           const v = collect.call(this);
           if (typeof v === 'number') this.set(v);
@@ -56,7 +63,7 @@ export class Metrics {
     if (audit) {
       gauge('gatehouse_audit_queue_length', 'Records waiting to be written to the store.', () => audit().queued);
       gauge('gatehouse_audit_dropped_records', 'Aggregated allow records dropped because the queue was full.', () => audit().dropped);
-      gauge('gatehouse_audit_store_healthy', '1 when the last write to the store succeeded.', () => (audit().healthy ? 1 : 0));
+      gauge('gatehouse_audit_store_healthy', '1 when the last write to the store succeeded.', () => (audit().healthy ? 1 : 0), [], 'min');
       gauge('gatehouse_audit_write_failures', 'Failed store writes since start.', () => audit().failures ?? 0);
     }
     if (issuers) {
@@ -68,6 +75,7 @@ export class Metrics {
           for (const i of issuers()) this.set({ issuer: i.issuer }, i.stale ? 1 : 0);
         },
         ['issuer'],
+        'max',
       );
       gauge(
         'gatehouse_jwks_ready',
@@ -77,10 +85,18 @@ export class Metrics {
           for (const i of issuers()) this.set({ issuer: i.issuer }, i.ready ? 1 : 0);
         },
         ['issuer'],
+        'min',
       );
     }
-    if (revoked) gauge('gatehouse_revoked_sessions', 'Revoked sessions known in memory.', revoked);
+    // Every worker holds the whole set.
+    if (revoked) gauge('gatehouse_revoked_sessions', 'Revoked sessions known in memory.', revoked, [], 'max');
     if (websockets) gauge('gatehouse_websockets_open', 'Open WebSocket connections.', websockets);
+  }
+
+  /** The /metrics text: the whole deployment's under `workers: N`, this process's otherwise. */
+  async text(): Promise<string> {
+    const cluster = this.collectCluster ? await this.collectCluster() : null;
+    return cluster ?? (await this.registry.metrics());
   }
 
   request(ctx: RequestContext, status: number, seconds: number): void {

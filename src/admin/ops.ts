@@ -44,7 +44,7 @@ export function registerOps(router: AdminRouter, d: OpsDeps): void {
     { open: true },
   );
 
-  router.add('GET', '/metrics', async () => new RawResponse(200, d.metrics.registry.contentType, await d.metrics.registry.metrics()), { open: true });
+  router.add('GET', '/metrics', async () => new RawResponse(200, d.metrics.registry.contentType, await d.metrics.text()), { open: true });
 
   router.add('GET', '/admin/config', () => {
     const c = d.configs.current;

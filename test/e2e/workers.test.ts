@@ -46,6 +46,12 @@ t.test('workers share the port and every revocation', async (t) => {
   for (let i = 0; i < 20; i++) t.equal((await request(port, { headers: cookie })).status, 200);
   await new Promise((r) => setTimeout(r, 300)); // both workers' write queues flush (≤100 ms)
 
+  // Worker 1 serves /metrics for both: the 20 requests (spread over the two) are all counted.
+  const scrape = await (await fetch(`${admin}/metrics`)).text();
+  const served = [...scrape.matchAll(/^gatehouse_requests_total\{[^}]*status="200"[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  t.equal(served, 20, '/metrics counts the requests of every worker');
+  t.match(scrape, /^gatehouse_audit_store_healthy 1$/m, 'a min-aggregated gauge stays 0/1');
+
   const del = await fetch(`${admin}/admin/sessions/${alice.jti}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   t.equal(del.status, 200, 'revoked through worker 1');
   let refused = 0;
