@@ -85,16 +85,16 @@ export class Forwarder {
   private route(app: AppConfig): UpstreamRoute {
     let route = this.routes.get(app);
     if (!route) {
-      const { hostname, pathname } = app.upstream;
+      const { hostname, pathname, protocol } = app.upstream;
       route = {
         pool: this.pool(app),
         base: pathname === '/' ? '' : pathname.replace(/\/$/, ''),
-        // Without a servername undici derives one from the Host header we forward, per request:
-        // for an https upstream that would send the client's host as SNI and verify the upstream's
-        // certificate against it. The upstream URL's own name is the one to verify (nginx's
-        // proxy_ssl_name default too). An IP-literal upstream keeps undici's default (no SNI may
-        // be an IP address).
-        servername: isIP(hostname.replace(/^\[|\]$/g, '')) ? undefined : hostname,
+        // Without a servername undici derives one from the Host header we forward, per request (an
+        // IPv6 regex over it, too): for an https upstream that would send the client's host as SNI
+        // and verify the upstream's certificate against it. The upstream URL's own name is the one
+        // to verify (nginx's proxy_ssl_name default too). An https upstream given by IP address
+        // keeps undici's default (SNI may not be an IP address); plain http never uses it.
+        servername: protocol === 'https:' && isIP(hostname.replace(/^\[|\]$/g, '')) ? undefined : hostname,
       };
       this.routes.set(app, route);
     }
