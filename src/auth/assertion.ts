@@ -69,7 +69,7 @@ export class AssertionSigner {
   }
 
   sign(identity: Identity, audience: string, now = Date.now()): string {
-    return this.upstream(identity, audience, now).assertion as string;
+    return this.upstream(identity, audience, true, now).assertion as string;
   }
 
   /**
@@ -79,7 +79,7 @@ export class AssertionSigner {
    * very identity object they were made for — the verified-token cache hands out one object per
    * token — so two issuers' equal jti values can never share an assertion.
    */
-  upstream(identity: Identity, audience: string, now = Date.now(), signed = true): UpstreamIdentity {
+  upstream(identity: Identity, audience: string, signed = true, now = Date.now()): UpstreamIdentity {
     let session = this.cache.get(identity.sessionId);
     if (session === undefined || session.identity !== identity) {
       session = { identity, byAudience: new Map() };

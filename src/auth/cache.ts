@@ -76,7 +76,7 @@ const stringSize = (s: string | undefined): number => (s === undefined ? 0 : STR
 function valueSize(v: unknown, depth: number): number {
   switch (typeof v) {
     case 'string':
-      return STRING + 2 * v.length;
+      return stringSize(v);
     case 'number':
       return (v | 0) === v && !Object.is(v, -0) ? 0 : HEAP_NUMBER;
     case 'object': {
@@ -93,7 +93,7 @@ function valueSize(v: unknown, depth: number): number {
       let n = OBJECT + PROPERTY * keys.length;
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i]!;
-        n += STRING + 2 * k.length + valueSize(o[k], depth + 1);
+        n += stringSize(k) + valueSize(o[k], depth + 1);
       }
       return n;
     }

@@ -8,6 +8,7 @@ import type { Identity } from '../policy/types.js';
 import type { SessionRecord } from '../store/types.js';
 import { loginHref, query, type LoginDeps } from './deps.js';
 import { esc, layout, redirect, sendHtml, sendJson } from './html.js';
+import { signOutForm } from './pages.js';
 import { IDENTITY_PATH, originOf } from './redirect.js';
 
 function wantsJson(ctx: RequestContext): boolean {
@@ -86,6 +87,6 @@ ${row('Sign-in time', s?.time)}${row('Client address at sign-in', s?.client_ip)}
 ${s?.country ? row('Country at sign-in', s.country) : ''}${row('Client address now', v.this_request.client_ip)}${row('Request id', v.request_id)}
 </table>
 <details><summary>All claims</summary><pre>${esc(JSON.stringify(v.claims, null, 2))}</pre></details>
-<form method="post" action="/.gatehouse/logout"><button type="submit">Sign out</button></form>`,
+${signOutForm()}`,
   );
 }

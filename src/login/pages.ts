@@ -41,11 +41,13 @@ ${providers.map((p) => `<a class="button" href="${esc(hrefFor(p))}">${esc(p.name
   );
 }
 
+/** The Sign out button: a POST form (a GET of /.gatehouse/logout signs nobody out; see logout.ts). */
+export function signOutForm(action = '/.gatehouse/logout'): string {
+  return `<form method="post" action="${esc(action)}"><button type="submit">Sign out</button></form>`;
+}
+
 export function signOutPage(action: string, who: string): string {
-  return layout(
-    'Sign out',
-    `<p>Signed in as <strong>${esc(who)}</strong>.</p><form method="post" action="${esc(action)}"><button type="submit">Sign out</button></form>`,
-  );
+  return layout('Sign out', `<p>Signed in as <strong>${esc(who)}</strong>.</p>${signOutForm(action)}`);
 }
 
 export function signedOutPage(againHref: string): string {

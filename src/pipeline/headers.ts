@@ -102,7 +102,7 @@ function withoutSessionCookie(cookie: string | undefined, name: string): string 
 function injectIdentity(h: IncomingHttpHeaders, ctx: RequestContext, s: Services): void {
   const identity = ctx.identity as NonNullable<RequestContext['identity']>;
   const app = ctx.app as NonNullable<RequestContext['app']>;
-  const { email, userId: sub, groups, assertion } = s.assertions.upstream(identity, app.audience, undefined, app.jwtAssertion);
+  const { email, userId: sub, groups, assertion } = s.assertions.upstream(identity, app.audience, app.jwtAssertion);
   if (email) h['x-gatehouse-user-email'] = email;
   if (sub) h['x-gatehouse-user-id'] = sub;
   if (groups) h['x-gatehouse-user-groups'] = groups;
