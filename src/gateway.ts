@@ -21,6 +21,9 @@ import { Forwarder } from './pipeline/forward.js';
 import { Pipeline } from './pipeline/index.js';
 import { Recorder } from './pipeline/record.js';
 import { WebSocketRegistry } from './pipeline/websockets.js';
+import { IdentityOverlay } from './identity/overlay.js';
+import { LiveIdentity } from './identity/live.js';
+import type { IdentityChanges } from './identity/changes.js';
 import type { GatehouseEndpoints, Services } from './pipeline/services.js';
 import { AdminRouter, AdminTokens, createAdminServer } from './admin/server.js';
 import { registerOps } from './admin/ops.js';
@@ -45,6 +48,8 @@ export class Gateway {
   private retention?: { stop(): void };
   private closing?: Promise<void>;
   private serveAdmin = true;
+  /** The one way every channel (SCIM, back-channel logout, SSF, refresh …) changes a live identity. */
+  readonly identityChanges: IdentityChanges;
 
   private constructor(
     readonly configs: ConfigManager,
@@ -52,7 +57,16 @@ export class Gateway {
     readonly store: Store,
     readonly writer: RecordWriter,
     readonly services: Services,
-  ) {}
+  ) {
+    this.identityChanges = new LiveIdentity({
+      store,
+      overlay: services.identities,
+      logger,
+      flush: () => writer.flush(),
+      revokeSessions: (ids, by, reason) => this.revokeSessions(ids, by, reason),
+      providersWithIssuer: (issuer) => configs.current.identityProviders.filter((p) => p.issuer === issuer).map((p) => p.id),
+    });
+  }
 
   static async start(opts: GatewayOptions): Promise<Gateway> {
     const logger = opts.logger ?? createLogger();
@@ -96,6 +110,7 @@ export class Gateway {
         recorder: new Recorder(writer),
         forwarder,
         websockets,
+        identities: new IdentityOverlay(),
       };
       const g = new Gateway(configs, logger, store, writer, services);
       g.serveAdmin = opts.admin !== false;
@@ -152,6 +167,19 @@ export class Gateway {
     const ids = await this.store.revokeUser(email, by, reason, Date.now());
     for (const id of ids) this.services.revocations.revokeSession(id);
     return ids;
+  }
+
+  /** Revokes these sessions (already flushed by the caller); returns the ids the store knew. */
+  async revokeSessions(ids: string[], by: string, reason: string): Promise<string[]> {
+    const at = Date.now();
+    const known: string[] = [];
+    for (const id of ids) {
+      if (await this.store.revokeSession(id, by, reason, at)) {
+        this.services.revocations.revokeSession(id);
+        known.push(id);
+      }
+    }
+    return known;
   }
 
   /** Every session issued before now must log in again to use this app. */

@@ -7,13 +7,14 @@ import type { Services } from './services.js';
 
 export function authenticate(ctx: RequestContext, s: Services): Promise<undefined> | undefined {
   const result = s.authenticator.authenticate(ctx.req.headers, (ctx.app as NonNullable<typeof ctx.app>).name);
-  if (result instanceof Promise) return result.then((r) => apply(ctx, r));
-  return apply(ctx, result);
+  if (result instanceof Promise) return result.then((r) => apply(ctx, s, r));
+  return apply(ctx, s, result);
 }
 
-function apply(ctx: RequestContext, r: AuthResult): undefined {
+function apply(ctx: RequestContext, s: Services, r: AuthResult): undefined {
   if (r.ok) {
-    ctx.identity = r.identity;
+    // The newest identity version of this session (a Map lookup; the token's own when none).
+    ctx.identity = s.identities.apply(r.identity);
     ctx.credentialSource = r.source;
     ctx.cacheHit = r.cacheHit;
   } else if (r.reason !== 'token_missing') {

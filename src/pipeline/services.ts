@@ -11,6 +11,7 @@ import type { Forwarder } from './forward.js';
 import type { RequestContext } from '../context.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebSocketRegistry } from './websockets.js';
+import type { IdentityOverlay } from '../identity/overlay.js';
 
 /** Serves /.gatehouse/* (login, callback, logout, identity). certs is served by the pipeline itself. */
 export interface GatehouseEndpoints {
@@ -30,5 +31,7 @@ export interface Services {
   recorder: Recorder;
   forwarder: Forwarder;
   websockets: WebSocketRegistry;
+  /** Live identity changes laid over cached identities (SCIM, refresh, shared signals …). */
+  identities: IdentityOverlay;
   endpoints?: GatehouseEndpoints;
 }
