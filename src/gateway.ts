@@ -89,7 +89,8 @@ export class Gateway {
       store.watchRevocations?.((update) => revocations.load(update));
       const authenticator = await Authenticator.create(config, keys, revocations, logger);
       undo.push(() => authenticator.close());
-      const websockets = new WebSocketRegistry(revocations);
+      const identities = new IdentityOverlay();
+      const websockets = new WebSocketRegistry(revocations, identities);
       undo.push(() => websockets.close());
       const metrics = new Metrics({
         cache: () => authenticator.cacheStats(),
@@ -110,7 +111,7 @@ export class Gateway {
         recorder: new Recorder(writer),
         forwarder,
         websockets,
-        identities: new IdentityOverlay(),
+        identities,
       };
       const g = new Gateway(configs, logger, store, writer, services);
       g.serveAdmin = opts.admin !== false;

@@ -76,6 +76,8 @@ export function liveIdentity(base: Identity, state: LiveState): Identity {
 
 export class IdentityOverlay extends EventEmitter<{ changed: [sessionId: string, state: LiveState] }> {
   private readonly entries = new Map<string, Entry>();
+  /** Live identities handed out → the cached identity each was built from. */
+  private readonly bases = new WeakMap<Identity, Identity>();
 
   /** The identity to decide on: the cached one, or its newest live version. */
   apply(identity: Identity): Identity {
@@ -85,8 +87,14 @@ export class IdentityOverlay extends EventEmitter<{ changed: [sessionId: string,
     if (e.base !== identity || e.live === null) {
       e.base = identity;
       e.live = liveIdentity(identity, e.state);
+      this.bases.set(e.live, identity);
     }
     return e.live;
+  }
+
+  /** The token's own identity behind one that apply() returned (itself otherwise). */
+  baseOf(identity: Identity): Identity {
+    return this.bases.get(identity) ?? identity;
   }
 
   /** The session's identity version (0: as signed in). */

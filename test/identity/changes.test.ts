@@ -1,6 +1,7 @@
 // IdentityChanges against a running gateway: a change made through the one entry point decides the
 // very next request (a cache hit), for every match kind the channels use.
 import t, { type Test } from 'tap';
+import net from 'node:net';
 import { mintSessionToken } from '../../src/auth/session-token.js';
 import { request, startStack, startUpstream, type Stack } from '../helpers/stack.js';
 import { liveIdentity, patchState } from '../../src/identity/overlay.js';
@@ -10,6 +11,9 @@ const HOUR = 3_600_000;
 
 async function editorsStack(t: Test): Promise<Stack> {
   const up = await startUpstream(t);
+  up.server.on('upgrade', (_req, socket: net.Socket) => {
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\r\n');
+  });
   return startStack(t, {
     apps: {
       wiki: {
@@ -33,7 +37,7 @@ async function signIn(s: Stack, claims: Record<string, unknown> = {}, expected =
   );
   const get = () => request(s.port, { host: 'wiki.test', headers: { cookie: `gatehouse_session=${minted.token}` } });
   if ((await get()).status !== expected) throw new Error('the first request was not decided as expected');
-  return { id: minted.jti, get };
+  return { id: minted.jti, token: minted.token, get };
 }
 
 t.test('a group replaced by email is decided on at the next request, which is a cache hit', async (t) => {
@@ -92,4 +96,33 @@ t.test('liveIdentity: claims follow the identity fields; null removes a claim', 
   t.same(live.amr, ['pwd', 'mfa']);
   t.same(base.claims.department, 'x', 'the cached identity is untouched');
   t.same(Object.keys(live), Object.keys(base), 'same members, same order');
+});
+
+/** An open WebSocket through the gateway; resolves `closed` with what the gateway sent after the 101. */
+async function openSocket(t: Test, s: Stack, token: string) {
+  const sock = net.connect(s.port, '127.0.0.1');
+  t.teardown(() => sock.destroy());
+  sock.on('error', () => undefined);
+  let buf = Buffer.alloc(0);
+  sock.on('data', (d: Buffer) => (buf = Buffer.concat([buf, d])));
+  const closed = new Promise<Buffer>((resolve) => sock.on('close', () => resolve(buf.subarray(buf.indexOf('\r\n\r\n') + 4))));
+  sock.write(`GET /ws HTTP/1.1\r\nHost: wiki.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+  await new Promise<void>((resolve) => sock.once('data', () => resolve()));
+  t.match(buf.toString(), /^HTTP\/1\.1 101/);
+  return { closed };
+}
+
+t.test('an open WebSocket no longer allowed after a change is closed with 4403 at once; one still allowed stays', async (t) => {
+  const s = await editorsStack(t);
+  const ann = await signIn(s);
+  const bob = await signIn(s, { sub: 'bob-id', email: 'bob@corp.example' });
+  const annWs = await openSocket(t, s, ann.token);
+  let bobClosed = false;
+  void (await openSocket(t, s, bob.token)).closed.then(() => (bobClosed = true));
+  await s.gw.identityChanges.update({ sessionId: bob.id }, { claims: { department: 'sales' } }, 'scim');
+  await s.gw.identityChanges.update({ email: 'ann@corp.example' }, { groups: { mode: 'replace', values: ['staff'] } }, 'scim');
+  const frame = await annWs.closed;
+  t.equal(frame[0], 0x88, 'a close frame');
+  t.equal(frame.readUInt16BE(2), 4403, 'code 4403');
+  t.notOk(bobClosed, 'a change that still allows leaves the connection open');
 });
