@@ -6,6 +6,8 @@ export const ERRORS = {
   route_not_found: { status: 404, title: 'Not found', detail: 'No application is configured for this host and path.' },
   bad_request: { status: 400, title: 'Bad request', detail: 'The request could not be understood.' },
   unauthenticated: { status: 401, title: 'Sign-in required', detail: 'A valid session or token is required.' },
+  headers_too_large: { status: 431, title: 'Request headers too large', detail: 'The request has more header fields than the gateway accepts.' },
+  not_implemented: { status: 501, title: 'Not implemented', detail: 'The request uses a transfer coding the gateway does not support.' },
   forbidden: { status: 403, title: 'Access denied', detail: 'You do not have access to this application.' },
   upstream_unavailable: { status: 502, title: 'Bad gateway', detail: 'The application could not be reached.' },
   upstream_timeout: { status: 504, title: 'Gateway timeout', detail: 'The application did not answer in time.' },

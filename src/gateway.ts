@@ -19,6 +19,7 @@ import { startRetention } from './store/retention.js';
 import type { Store } from './store/types.js';
 import { Forwarder } from './pipeline/forward.js';
 import { Pipeline } from './pipeline/index.js';
+import { MAX_HEADER_COUNT } from './pipeline/request.js';
 import { Recorder } from './pipeline/record.js';
 import { WebSocketRegistry } from './pipeline/websockets.js';
 import { IdentityOverlay } from './identity/overlay.js';
@@ -230,6 +231,8 @@ export class Gateway {
         })
       : http.createServer(serverOpts);
     this.dataServer.maxConnections = l.maxConnections;
+    this.dataServer.maxHeadersCount = MAX_HEADER_COUNT + 1; // one more, so that too many is seen and refused
+
     this.dataServer.on('request', pipeline.handleRequest);
     this.dataServer.on('upgrade', pipeline.handleUpgrade);
     this.dataServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {

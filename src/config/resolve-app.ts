@@ -97,6 +97,7 @@ export async function resolveApp(raw: AppFileT, s: Scope, file: string, gw: Gate
     timeoutMs: s.ms(s.ok('timeout') ? raw.timeout : undefined, APP_DEFAULTS.timeoutMs),
     connectTimeoutMs: s.ms(s.ok('connect_timeout') ? raw.connect_timeout : undefined, APP_DEFAULTS.connectTimeoutMs),
     idleTimeoutMs: s.ms(s.ok('idle_timeout') ? raw.idle_timeout : undefined, APP_DEFAULTS.idleTimeoutMs),
+    stripHeaders: raw.strip_headers?.length && s.ok('strip_headers') ? stripHeaders(raw.strip_headers) : null,
     policies,
     showDenialReasons: raw.show_denial_reasons ?? false,
     ...(raw.identity_headers ? { identityHeaders: raw.identity_headers } : {}),
@@ -107,6 +108,11 @@ export async function resolveApp(raw: AppFileT, s: Scope, file: string, gw: Gate
     ...(raw.identity_providers ? { identityProviders: raw.identity_providers } : {}),
     websocketOrigins,
   };
+}
+
+function stripHeaders(list: string[]): NonNullable<AppConfig['stripHeaders']> {
+  const lower = list.map((h) => h.toLowerCase());
+  return { names: new Set(lower.filter((h) => !h.endsWith('*'))), prefixes: lower.filter((h) => h.endsWith('*')).map((h) => h.slice(0, -1)) };
 }
 
 function checkPolicies(list: PolicyFile[], s: Scope, gw: GatewayFacts): PolicyConfig[] {

@@ -67,6 +67,9 @@ export const AppFile = StrictObject(
     timeout: Type.Optional(Duration),
     connect_timeout: Type.Optional(Duration),
     idle_timeout: Type.Optional(Duration),
+    strip_headers: Type.Optional(
+      Type.Array(Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+\\*?$" }), { description: 'Client request headers never forwarded to this app, besides the built-in identity headers; a trailing * strips a prefix.' }),
+    ),
     policies: Type.Array(Policy, { description: 'Evaluated in order: service_auth and bypass, then deny, then allow.' }),
     show_denial_reasons: Type.Optional(Type.Boolean()),
     identity_headers: Type.Optional(Type.Union([Type.Literal('cloudflare'), Type.Literal('pomerium'), Type.Literal('oauth2-proxy')])),

@@ -27,6 +27,8 @@ export interface AppConfig {
   connectTimeoutMs: number;
   /** No bytes either way on an upstream connection for this long → abort (default 60s; SSE heartbeats must be faster). */
   idleTimeoutMs: number;
+  /** strip_headers: exact lowercased names and prefixes (from `name*`); null when unset. */
+  stripHeaders: { names: ReadonlySet<string>; prefixes: string[] } | null;
   policies: PolicyConfig[];
   compiled: CompiledPolicies;
   showDenialReasons: boolean;

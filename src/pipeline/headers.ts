@@ -13,10 +13,26 @@ const STRIPPED = new Set([
   'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'proxy-authorization', 'proxy-connection', 'upgrade', 'expect',
   'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-request-id', 'forwarded', 'x-real-ip',
   'gatehouse-client-id', 'gatehouse-client-secret',
+  // Identity headers other gateways set and apps behind them trust: oauth2-proxy's X-Forwarded-*,
+  // Authelia's, Grafana's and Gitea's Remote-* (docs/security.md lists them all).
+  'x-forwarded-user', 'x-forwarded-email', 'x-forwarded-groups', 'x-forwarded-preferred-username', 'x-forwarded-access-token',
+  'remote-user', 'x-remote-user', 'remote-groups', 'remote-email', 'remote-name',
 ]);
 
-/** Identity headers only the gateway may set, whatever the app: any case, any client. */
-const IDENTITY_PREFIXES = ['x-gatehouse-', 'x-pomerium-', 'x-auth-request-', 'cf-access-'];
+/**
+ * Identity header families only a gateway may set, whatever the app: any case, any client. Ours,
+ * Pomerium's, oauth2-proxy's, Cloudflare Access's, Grafana's auth proxy (X-WEBAUTH-*), AWS ALB's,
+ * Google IAP's and Azure App Service's.
+ */
+const IDENTITY_PREFIXES = [
+  'x-gatehouse-', 'x-pomerium-', 'x-auth-request-', 'cf-access-', 'x-webauth-', 'x-amzn-oidc-', 'x-goog-authenticated-user-', 'x-ms-client-principal',
+];
+
+/**
+ * Never dropped because the client named them in Connection: Host and the message's framing. The
+ * headers the gateway sets are safe already: they are set after the copy.
+ */
+const NEVER_NOMINATED = new Set(['host', 'content-length', 'transfer-encoding']);
 
 /**
  * Replaces ctx.req.headers with what goes upstream. One pass builds a fresh object: deleting keys
@@ -30,11 +46,13 @@ export function prepareUpstreamHeaders(ctx: RequestContext, s: Services, trusted
   const nominated = nominatedHopByHop(src.connection);
   const country = !trustedPeer && ctx.config.countryHeader ? ctx.config.countryHeader : null; // lowercased at load
   const dropCredentials = !app.passCredentials;
+  const strip = app.stripHeaders;
   const out: IncomingHttpHeaders = {};
   for (const name in src) {
     if (STRIPPED.has(name) || name === country || (nominated !== null && nominated.includes(name))) continue;
     const c = name.charCodeAt(0);
     if ((c === 120 /* x */ || c === 99 /* c */) && startsWithAny(name, IDENTITY_PREFIXES)) continue;
+    if (strip !== null && (strip.names.has(name) || startsWithAny(name, strip.prefixes))) continue;
     if (dropCredentials) {
       if (name === 'authorization' && ctx.credentialSource === 'bearer') continue;
       if (name === 'cookie') {
@@ -74,7 +92,7 @@ function nominatedHopByHop(connection: string | undefined): string[] | null {
   const names: string[] = [];
   for (const token of connection.split(',')) {
     const name = token.trim().toLowerCase();
-    if (name && name !== 'upgrade' && name !== 'keep-alive' && name !== 'close') names.push(name);
+    if (name && name !== 'upgrade' && name !== 'keep-alive' && name !== 'close' && !NEVER_NOMINATED.has(name)) names.push(name);
   }
   return names.length ? names : null;
 }

@@ -3,6 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { IpMatcher } from '../policy/ip.js';
+import { reject, type Rejection } from '../errors.js';
 
 export type PathResult = { ok: true; path: string; query: string } | { ok: false; reason: string; message: string };
 
@@ -11,7 +12,12 @@ const ENCODED_DOT = /%2e/gi;
 // one thing to us and another to the upstream.
 // eslint-disable-next-line no-control-regex -- refusing control characters is the point
 const FORBIDDEN_RAW = /[\x00-\x1f\x7f\\]/;
-const FORBIDDEN_ENCODED = /%(?:2f|5c|[01][0-9a-f]|7f)/i;
+// Also refused: double-encoded dots and separators (%252e: an upstream that decodes twice sees
+// "."), and overlong UTF-8 (%c0%ae is "." to a lenient decoder; %c0/%c1 never start valid UTF-8,
+// %e0 followed by %80-%9f is an overlong three-byte form).
+const FORBIDDEN_ENCODED = /%(?:2f|5c|[01][0-9a-f]|7f|25(?:2e|2f|5c)|c[01]|e0%[89])/i;
+/** Where a segment's path parameters start (`;` raw or `%3b`): Tomcat, Jetty and Spring drop them. */
+const PARAMS = /;|%3b/i;
 
 /**
  * Splits a request target into a normalised path and the raw query. Dot segments (also
@@ -27,24 +33,34 @@ export function normalizeTarget(target: string): PathResult {
     return bad('forbidden_character', 'backslashes and control characters are not allowed in the path');
   }
   if (FORBIDDEN_ENCODED.test(rawPath)) {
-    return bad('encoded_separator', 'encoded slashes, backslashes and control characters are not allowed in the path');
+    return bad('encoded_separator', 'encoded slashes, backslashes, control characters, double-encoded or overlong characters are not allowed in the path');
   }
   // Fast path: nothing that could form a dot segment.
   if (rawPath.indexOf('.') === -1 && rawPath.indexOf('%') === -1) return { ok: true, path: rawPath, query };
-  return { ok: true, path: removeDotSegments(rawPath), query };
+  const path = removeDotSegments(rawPath);
+  if (path === null) return bad('dot_segment_parameter', 'a "." or ".." segment with parameters (";") is not allowed in the path');
+  return { ok: true, path, query };
 }
 
 function bad(reason: string, message: string): PathResult {
   return { ok: false, reason, message };
 }
 
-/** RFC 3986 §5.2.4, treating %2e as "." so `%2e%2e` and `.%2e` are parent segments too. */
-export function removeDotSegments(path: string): string {
+/**
+ * RFC 3986 §5.2.4, treating %2e as "." so `%2e%2e` and `.%2e` are parent segments too. null for a
+ * dot segment with path parameters (`..;x`, `.%3b`): Java servers resolve `/public/..;/admin` to
+ * `/admin`, so it would mean one path to us and another to the upstream.
+ */
+export function removeDotSegments(path: string): string | null {
   const input = path.split('/');
   const out: string[] = [];
   for (let i = 1; i < input.length; i++) {
     const seg = input[i] as string;
     const plain = seg.indexOf('%') === -1 ? seg : seg.replace(ENCODED_DOT, '.');
+    if (plain.charCodeAt(0) === 46 /* . */ && PARAMS.test(plain)) {
+      const base = plain.slice(0, plain.search(PARAMS));
+      if (base === '.' || base === '..') return null;
+    }
     if (plain === '.') {
       if (i === input.length - 1) out.push('');
       continue;
@@ -57,6 +73,29 @@ export function removeDotSegments(path: string): string {
     out.push(seg);
   }
   return '/' + out.join('/');
+}
+
+/**
+ * Header fields a request may carry. Node's parser silently drops fields past its maxHeadersCount
+ * (2000), so the data listener's is set one higher and a request that reaches it is refused with 431
+ * instead of being forwarded with some of its headers missing.
+ */
+export const MAX_HEADER_COUNT = 2000;
+
+/**
+ * 431 for more header fields than MAX_HEADER_COUNT; 501 for a transfer coding other than chunked
+ * alone (RFC 9112 §6.1): the forwarder frames the body again, so `gzip, chunked` would reach the
+ * upstream as gzip bytes that no header announces.
+ */
+export function framingProblem(req: IncomingMessage): Rejection | undefined {
+  if (req.rawHeaders.length > MAX_HEADER_COUNT * 2) {
+    return reject('headers_too_large', 'too_many_headers', { message: `more than ${MAX_HEADER_COUNT} header fields` });
+  }
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined && te !== 'chunked' && te.trim().toLowerCase() !== 'chunked') {
+    return reject('not_implemented', 'unsupported_transfer_coding', { message: 'only Transfer-Encoding: chunked is supported' });
+  }
+  return undefined;
 }
 
 export type HostResult = { ok: true; host: string } | { ok: false; reason: string; message: string };

@@ -2,7 +2,7 @@
 // 400 for malformed requests, 404 for hosts/paths no app serves.
 import { reject, type Rejection } from '../errors.js';
 import type { RequestContext } from '../context.js';
-import { normalizeTarget, requestHost, requestTarget } from './request.js';
+import { framingProblem, normalizeTarget, requestHost, requestTarget } from './request.js';
 import { routerFor } from './router.js';
 
 export const GATEHOUSE_PREFIX = '/.gatehouse/';
@@ -11,6 +11,8 @@ export function route(ctx: RequestContext): Rejection | undefined {
   const host = requestHost(ctx.req);
   if (!host.ok) return reject('bad_request', host.reason, { message: host.message });
   ctx.host = host.host;
+  const framing = framingProblem(ctx.req);
+  if (framing) return framing;
 
   const target = normalizeTarget(requestTarget(ctx.req));
   if (!target.ok) return reject('bad_request', target.reason, { message: target.message });
