@@ -1,6 +1,8 @@
-// The gateway's own signing keys: a JWKS file of private keys (`session.keys`). The newest key (last
-// in the file) signs sessions and upstream assertions; every key in the file verifies, so a rotation
-// (`gatehouse keys generate --append`) logs nobody out. The file is created on first start.
+// The gateway's own signing keys: a JWKS file of private keys (`session.keys`). The newest active key
+// (last in the file) signs sessions and upstream assertions; every key in the file verifies, so a
+// rotation (`gatehouse keys generate --rotate`) logs nobody out. A rotated key may carry
+// `activates_at` (epoch seconds): until then it only verifies, so the file can reach every instance
+// before any of them signs with the new key. The file is created on first start.
 import { createPrivateKey, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -33,8 +35,12 @@ export interface SigningKey {
 export interface KeySet {
   /** Absolute path the set was loaded from. */
   file: string;
-  /** The newest key: signs everything the gateway issues. */
+  /** The newest active key: signs everything the gateway issues. */
   signingKey: SigningKey;
+  /** Every key of the file (private parts), in file order: sealed sign-in state opens with any. */
+  privateKeys: SigningKey[];
+  /** Epoch ms when a key that only verifies now starts signing (reload then), or null. */
+  nextActivation: number | null;
   /** Resolves any key of the set by kid/alg — public parts only. */
   verifyKeys: KeyResolver;
   /** Distinct algorithms in the set: the gateway issuer's pinned `algorithms`. */
@@ -45,11 +51,14 @@ export interface KeySet {
 
 // Members that make a JWK private; stripped for publication.
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'] as const;
+/** When a rotated key starts signing (epoch seconds); not published. */
+const ACTIVATES_AT = 'activates_at';
 
 export function publicPart(jwk: JWK): JWK {
   const pub: Record<string, unknown> = { ...jwk };
   for (const m of PRIVATE_MEMBERS) delete pub[m];
   delete pub.key_ops;
+  delete pub[ACTIVATES_AT];
   return pub as JWK;
 }
 
@@ -78,23 +87,33 @@ async function readKeyFile(file: string): Promise<JWK[] | null> {
     if (!k || typeof k !== 'object' || typeof k.kid !== 'string' || !isSigningAlg(k.alg) || typeof k.d !== 'string') {
       throw new Error(`${file}: key ${i} must be a private JWK with "kid" and an "alg" in ${SIGNING_ALGORITHMS.join(', ')}`);
     }
+    const at = (k as Record<string, unknown>)[ACTIVATES_AT];
+    if (at !== undefined && !Number.isSafeInteger(at)) throw new Error(`${file}: key ${i}: "${ACTIVATES_AT}" must be epoch seconds`);
   });
   return keys as JWK[];
 }
 
-/** Builds the in-memory KeySet from private JWKs (newest last). */
-export function keySetFromJwks(file: string, keys: JWK[]): KeySet {
-  const newest = keys[keys.length - 1];
-  if (!newest) throw new Error(`${file}: no keys`);
+const activatesAt = (k: JWK): number => Number((k as Record<string, unknown>)[ACTIVATES_AT] ?? 0) * 1000;
+
+function signingKeyOf(k: JWK): SigningKey {
+  const { [ACTIVATES_AT]: _at, ...jwk } = k as Record<string, unknown>;
+  return { kid: k.kid as string, alg: k.alg as SigningAlgorithm, key: createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' }) };
+}
+
+/** Builds the in-memory KeySet from private JWKs (newest last), with the key that signs at `now`. */
+export function keySetFromJwks(file: string, keys: JWK[], now = Date.now()): KeySet {
+  if (keys.length === 0) throw new Error(`${file}: no keys`);
+  const privateKeys = keys.map(signingKeyOf);
+  // The newest key already active; the oldest when none is (a file of only future keys still signs).
+  const active = keys.findLastIndex((k) => activatesAt(k) <= now);
+  const pending = keys.map(activatesAt).filter((at) => at > now);
   const publicKeys = keys.map(publicPart);
   const algorithms = [...new Set(keys.map((k) => k.alg as SigningAlgorithm))];
   return {
     file,
-    signingKey: {
-      kid: newest.kid as string,
-      alg: newest.alg as SigningAlgorithm,
-      key: createPrivateKey({ key: newest as JsonWebKey, format: 'jwk' }),
-    },
+    signingKey: privateKeys[Math.max(0, active)] as SigningKey,
+    privateKeys,
+    nextActivation: pending.length > 0 ? Math.min(...pending) : null,
     verifyKeys: createLocalJWKSet({ keys: publicKeys }),
     algorithms,
     publicJwks: { keys: publicKeys },
@@ -122,6 +141,13 @@ async function writeTemp(file: string, keys: JWK[]): Promise<string> {
   return tmp;
 }
 
+/** Reads an existing key file again (a reload: a rotated copy, or a key whose time has come). */
+export async function loadKeySet(file: string, now = Date.now()): Promise<KeySet> {
+  const keys = await readKeyFile(file);
+  if (!keys) throw new Error(`${file}: not found`);
+  return keySetFromJwks(file, keys, now);
+}
+
 /**
  * Loads the key file, creating it (one ES256 key, mode 0600) when absent. Safe when several workers
  * start at once: creation links the new file into place, so exactly one writer wins and the others
@@ -145,18 +171,21 @@ export async function loadOrCreateKeySet(file: string): Promise<KeySet> {
 
 /**
  * `gatehouse keys generate`: writes a new key. With append, the new key is added after the existing
- * ones (rotation: it signs from the next load on, the old ones keep verifying); without append an
- * existing file is refused rather than silently logging everyone out.
+ * ones (rotation: it signs from `activateAt` on — epoch ms, default at once — and the old ones keep
+ * verifying); without append an existing file is refused rather than silently logging everyone out.
  */
 export async function generateKeyFile(
   file: string,
   alg: SigningAlgorithm | string = 'ES256',
-  opts: { append?: boolean } = {},
+  opts: { append?: boolean; activateAt?: number } = {},
 ): Promise<{ kid: string; keys: number }> {
   if (!isSigningAlg(alg)) throw new Error(`unsupported algorithm ${String(alg)} (use one of ${SIGNING_ALGORITHMS.join(', ')})`);
   const existing = await readKeyFile(file);
   if (existing && !opts.append) throw new Error(`${file} exists; use --append to rotate (add a key)`);
-  const jwk = await generateJwk(alg);
+  const jwk: JWK = await generateJwk(alg);
+  if (existing && opts.activateAt !== undefined && opts.activateAt > Date.now()) {
+    (jwk as Record<string, unknown>)[ACTIVATES_AT] = Math.ceil(opts.activateAt / 1000);
+  }
   const keys = [...(existing ?? []), jwk];
   const tmp = await writeTemp(file, keys);
   try {

@@ -6,35 +6,24 @@ import type { RequestContext } from '../context.js';
 import type { Logger } from '../log.js';
 import type { Identity } from '../policy/types.js';
 import { routerFor } from '../pipeline/router.js';
-import type { Store } from '../store/types.js';
+import type { SignInState, Store } from '../store/types.js';
 import type { Csrf } from './csrf.js';
 import type { Handoffs } from './handoff.js';
 import { sendHtml } from './html.js';
 import { errorPage } from './pages.js';
 import type { ProviderRegistry } from './providers.js';
 import type { SessionDeps } from './session.js';
-import type { SingleUseStore } from './single-use.js';
+import type { Sealer } from './seal.js';
 import type { LoginThrottle } from './throttle.js';
-
-/** An OIDC sign-in in progress, keyed by its state. */
-export interface Flow {
-  providerId: string;
-  state: string;
-  nonce: string;
-  verifier: string;
-  redirectUri: string;
-  rd: string;
-  hb: string | null;
-  /** Hash of the browser-binding cookie of the browser that started it. */
-  binding: string;
-  created: number;
-}
 
 export interface LoginDeps {
   logger: Logger;
   registry: ProviderRegistry;
   throttle: LoginThrottle;
-  flows: SingleUseStore<Flow>;
+  /** Sign-in state every instance sees (finished flows here; handoffs and throttle use it too). */
+  state: SignInState;
+  /** Seals the OIDC flow cookie and handoff codes with a key every instance derives alike. */
+  sealer: Sealer;
   handoffs: Handoffs;
   csrf: Csrf;
   session: SessionDeps;

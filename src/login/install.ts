@@ -7,16 +7,14 @@ import type { GatewayConfig } from '../config/types.js';
 import { routerFor } from '../pipeline/router.js';
 import { registerLockoutRoutes } from './admin.js';
 import { Csrf } from './csrf.js';
-import type { Flow, LoginDeps } from './deps.js';
+import type { LoginDeps } from './deps.js';
 import { LoginEndpoints } from './endpoints.js';
 import { Handoffs } from './handoff.js';
+import { MemorySignInState } from './memory-state.js';
 import { Peers } from './peers.js';
 import { ProviderRegistry } from './providers.js';
-import { SingleUseStore } from './single-use.js';
+import { Sealer } from './seal.js';
 import { LoginThrottle } from './throttle.js';
-
-export const FLOW_TTL_MS = 10 * 60_000;
-const MAX_FLOWS = 10_000;
 
 export interface LoginModule {
   endpoints: LoginEndpoints;
@@ -41,16 +39,19 @@ export function loginModuleOf(g: Gateway): LoginModule | undefined {
 export async function installLogin(g: Gateway): Promise<LoginModule> {
   const config = g.configs.current;
   const logger = g.logger;
-  // Sign-in state reaches every worker (with `workers: N`); a single process has no peers.
-  const peers = new Peers();
-  const throttle = new LoginThrottle(config.login, Date.now, peers);
-  const registry = new ProviderRegistry(logger, throttle, peers);
+  // Sign-in state in the shared store (every instance); else in memory, mirrored to every worker
+  // (with `workers: N`; a single process has no peers).
+  const state = g.store.signIn ?? new MemorySignInState(new Peers());
+  const sealer = new Sealer(() => g.services.keys);
+  const throttle = new LoginThrottle(config.login, state);
+  const registry = new ProviderRegistry(logger, throttle, state);
   const deps: LoginDeps = {
     logger,
     registry,
     throttle,
-    flows: new SingleUseStore<Flow>(FLOW_TTL_MS, MAX_FLOWS, Date.now, { peers, topic: 'flows' }),
-    handoffs: new Handoffs(Date.now, peers),
+    state,
+    sealer,
+    handoffs: new Handoffs(state, sealer),
     csrf: new Csrf(signingSecret(g)),
     session: { keys: () => g.services.keys, recorder: () => g.services.recorder },
     store: g.store,

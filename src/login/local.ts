@@ -1,20 +1,24 @@
 // The local_users identity provider: email + password (scrypt hashes from the users file) and, when
 // the user has a TOTP secret, a one-time code (then amr = ["pwd","mfa"]). Unknown users cost the same
 // scrypt work as known ones (a dummy hash with the same parameters), every failure looks the same to
-// the client, and a used TOTP code cannot be replayed.
+// the client, and a used TOTP code cannot be replayed: the last step used per user is a mark in the
+// sign-in state that only moves forward (in the database when the store is shared, so a code used on
+// one instance is refused on every other).
 import { randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import { DEFAULT_SCRYPT, hashSecret, verifySecret, type ScryptParams } from '../auth/password.js';
 import type { SessionClaims } from '../auth/session-token.js';
 import type { IdentityProviderConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { Peers } from './peers.js';
+import type { SignInState } from '../store/types.js';
 import type { Lockout, LoginThrottle } from './throttle.js';
 import { normEmail } from './throttle.js';
 import { UsersFile, type LocalUser } from './users-file.js';
 
 const MAX_EMAIL = 254;
 const MAX_PASSWORD = 1024;
+/** otpauth's default period (30 s). */
+const TOTP_PERIOD_MS = 30_000;
 
 export type LocalResult = { ok: true; claims: SessionClaims } | { ok: false; reason: 'invalid' } | { ok: false; reason: 'locked'; lockout: Lockout };
 
@@ -35,26 +39,22 @@ function paramsOf(hash: string | undefined): ScryptParams {
 export class LocalProvider {
   readonly type = 'local_users' as const;
   readonly users: UsersFile;
-  /** Last accepted TOTP time step per user: a code is good once. */
-  private readonly usedSteps = new Map<string, number>();
 
   constructor(
     readonly cfg: IdentityProviderConfig,
     private readonly throttle: LoginThrottle,
     logger: Logger,
-    private readonly peers?: Peers,
+    private readonly state: SignInState,
     private readonly now: () => number = Date.now,
   ) {
     this.users = new UsersFile(cfg.file ?? '', logger);
-    peers?.on<{ email: string; step: number }>(this.totpTopic, (m) => this.useStep(m.email, m.step));
   }
 
-  private get totpTopic(): string {
-    return `totp:${this.cfg.id}`;
-  }
-
-  private useStep(email: string, step: number): void {
-    if (step > (this.usedSteps.get(email) ?? -1)) this.usedSteps.set(email, step);
+  /** Marks the step used; false when it (or a later one) was used already. */
+  private useStep(email: string, step: number): Promise<boolean> {
+    // Kept while a code of that step could still validate (±1 step of drift).
+    const expiresAt = (step + 2) * TOTP_PERIOD_MS;
+    return this.state.advance(`totp:${this.cfg.id}:${email}`, step, expiresAt, this.now());
   }
 
   get id(): string {
@@ -67,7 +67,7 @@ export class LocalProvider {
 
   async signIn(emailInput: string, password: string, code: string, clientIp: string): Promise<LocalResult> {
     const email = normEmail(emailInput.slice(0, MAX_EMAIL));
-    const locked = this.throttle.locked(email, clientIp);
+    const locked = await this.throttle.locked(email, clientIp);
     if (locked) return { ok: false, reason: 'locked', lockout: locked };
     await this.users.refresh();
     const user = this.users.get(email);
@@ -75,16 +75,14 @@ export class LocalProvider {
     const hash = user?.passwordHash ?? (await dummyHash(paramsOf(this.sampleHash())));
     const passwordOk = (await verifySecret(password.slice(0, MAX_PASSWORD), hash)) && user !== undefined;
     const step = user?.totpSecret ? this.totpStep(user, code) : null;
-    const codeOk = !user?.totpSecret || (step !== null && step > (this.usedSteps.get(user.email) ?? -1));
-    if (!user || !passwordOk || !codeOk) {
-      const lockout = this.throttle.fail(email, clientIp);
+    const codeOk = !user?.totpSecret || step !== null;
+    // Only a right password and a valid code spend the code: a wrong password must not burn it.
+    const fresh = passwordOk && codeOk && (step === null || (await this.useStep((user as LocalUser).email, step)));
+    if (!user || !fresh) {
+      const lockout = await this.throttle.fail(email, clientIp);
       return lockout ? { ok: false, reason: 'locked', lockout } : { ok: false, reason: 'invalid' };
     }
-    this.throttle.succeed(email);
-    if (step !== null) {
-      this.useStep(user.email, step);
-      this.peers?.send(this.totpTopic, { email: user.email, step });
-    }
+    await this.throttle.succeed(email);
     return {
       ok: true,
       claims: {

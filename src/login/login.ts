@@ -8,6 +8,7 @@ import { browserBinding, isBindingHash } from './binding.js';
 import { sameOrigin } from './csrf.js';
 import { appFor, fail, loginHostOf, loginHref, query, type LoginDeps } from './deps.js';
 import { readForm } from './form-body.js';
+import { FLOW_TTL_MS, flowCookie } from './flow-cookie.js';
 import { completeSignIn, type SessionRef } from './handoff.js';
 import { redirect, sendHtml } from './html.js';
 import { LocalProvider } from './local.js';
@@ -98,19 +99,8 @@ async function startOidc(d: LoginDeps, ctx: RequestContext, res: ServerResponse,
     d.logger.warn({ idp: provider.id, error: describe(err), requestId: ctx.requestId }, 'identity provider unavailable');
     return fail(ctx, res, 503, 'Sign-in unavailable', `${provider.cfg.name} cannot be reached right now. Try again in a minute.`, loginHref(rd));
   }
-  const b = browserBinding(ctx);
-  d.flows.put(auth.state, {
-    providerId: provider.id,
-    state: auth.state,
-    nonce: auth.nonce,
-    verifier: auth.verifier,
-    redirectUri,
-    rd: rd.href,
-    hb,
-    binding: b.hash,
-    created: Date.now(),
-  });
-  redirect(ctx, res, auth.url.href, [b.cookie]);
+  const flow = { providerId: provider.id, state: auth.state, nonce: auth.nonce, verifier: auth.verifier, redirectUri, rd: rd.href, hb, expiresAt: Date.now() + FLOW_TTL_MS };
+  redirect(ctx, res, auth.url.href, [flowCookie(ctx, d.sealer, flow)]);
 }
 
 /** POST /.gatehouse/login: the local users form. */
@@ -146,5 +136,5 @@ export async function loginPost(d: LoginDeps, ctx: RequestContext, res: ServerRe
   }
   const minted = await issueSession(d.session, ctx, result.claims, sessionDuration(ctx, app));
   d.logger.info({ idp: cfg.id, email: result.claims.email, sessionId: minted.jti, requestId: ctx.requestId }, 'signed in');
-  completeSignIn(ctx, res, d.handoffs, { token: minted.token, expiresAt: minted.expiresAt }, rd, hb, true);
+  await completeSignIn(ctx, res, d.handoffs, { token: minted.token, expiresAt: minted.expiresAt }, rd, hb, true);
 }

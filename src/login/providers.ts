@@ -5,7 +5,7 @@ import type { AppConfig, GatewayConfig, IdentityProviderConfig } from '../config
 import type { Logger } from '../log.js';
 import { LocalProvider } from './local.js';
 import { OidcProvider } from './oidc.js';
-import type { Peers } from './peers.js';
+import type { SignInState } from '../store/types.js';
 import type { LoginThrottle } from './throttle.js';
 
 export type Provider = OidcProvider | LocalProvider;
@@ -18,7 +18,7 @@ export class ProviderRegistry {
   constructor(
     private readonly logger: Logger,
     private readonly throttle: LoginThrottle,
-    private readonly peers?: Peers,
+    private readonly state: SignInState,
   ) {}
 
   /** Provider id → provider for this config snapshot. */
@@ -67,7 +67,7 @@ export class ProviderRegistry {
       p.start();
       return p;
     }
-    const p = new LocalProvider(cfg, this.throttle, this.logger, this.peers);
+    const p = new LocalProvider(cfg, this.throttle, this.logger, this.state);
     const started = p.start().catch((err: unknown) => this.logger.error({ err, idp: cfg.id }, 'users file could not be loaded'));
     this.starting.add(started);
     void started.finally(() => this.starting.delete(started));

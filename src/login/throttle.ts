@@ -2,13 +2,12 @@
 // `window` lock the key for `duration`. A client address gets IP_FACTOR× the user threshold, because
 // one office behind NAT shares an address and a few typos there must not lock everybody out.
 // Unknown emails are counted like known ones, so a lockout says nothing about who has an account.
-// Bounded (LRU) so a spray of random emails cannot grow memory. Admins read lockouts(). With several
-// workers every failure, success and unlock is mirrored to the others, so the counts are global.
-import { LRUCache } from 'lru-cache';
-import type { Peers } from './peers.js';
+// The counts live in the sign-in state (store/types.ts SignInState): in PostgreSQL when the store is
+// shared, so a failure on any instance counts and a lock (or an admin's unlock) applies on all of
+// them; in bounded memory (mirrored between workers) otherwise.
+import type { SignInState, ThrottleEntry } from '../store/types.js';
 
 export const IP_FACTOR = 4;
-const MAX_KEYS = 50_000;
 
 export type LockoutKind = 'user' | 'ip';
 
@@ -28,31 +27,19 @@ export interface ThrottleSettings {
   lockoutDurationMs: number;
 }
 
-type Op = { op: 'fail'; email: string; ip: string; at: number } | { op: 'succeed'; email: string } | { op: 'unlock'; kind: LockoutKind; key: string };
-const TOPIC = 'throttle';
+const stateKey = (kind: LockoutKind, key: string) => `throttle:${kind}:${key}`;
 
-interface Entry {
-  /** Epoch ms of recent failures, oldest first (at most the threshold). */
-  failures: number[];
-  lockedUntil: number;
-  /** Failures that caused the current lock. */
-  lockedAfter: number;
+function lockoutOf(stored: string, e: ThrottleEntry): Lockout {
+  const [, kind, ...rest] = stored.split(':');
+  return { kind: kind as LockoutKind, key: rest.join(':'), until: e.lockedUntil, failures: e.lockedAfter };
 }
 
 export class LoginThrottle {
-  private readonly entries = new LRUCache<string, Entry>({ max: MAX_KEYS });
-
   constructor(
     private settings: ThrottleSettings,
+    private readonly state: SignInState,
     private readonly now: () => number = Date.now,
-    private readonly peers?: Peers,
-  ) {
-    peers?.on<Op>(TOPIC, (m) => {
-      if (m.op === 'fail') this.countBoth(m.email, m.ip, m.at);
-      else if (m.op === 'succeed') this.entries.delete(`user:${m.email}`);
-      else this.entries.delete(`${m.kind}:${m.key}`);
-    });
-  }
+  ) {}
 
   /** Settings follow config reloads; existing counts are kept. */
   configure(settings: ThrottleSettings): void {
@@ -60,72 +47,64 @@ export class LoginThrottle {
   }
 
   /** The lock in force for this user or address, if any (checked before any password work). */
-  locked(email: string, ip: string): Lockout | null {
+  async locked(email: string, ip: string): Promise<Lockout | null> {
     const now = this.now();
-    for (const [kind, key] of [['user', normEmail(email)], ['ip', ip]] as const) {
-      const e = this.entries.get(`${kind}:${key}`);
-      if (e && e.lockedUntil > now) return { key, kind, until: e.lockedUntil, failures: e.lockedAfter };
+    const keys = [stateKey('user', normEmail(email)), stateKey('ip', ip)];
+    const entries = await this.state.throttleEntries(keys, now);
+    for (const k of keys) {
+      const e = entries.get(k);
+      if (e && e.lockedUntil > now) return lockoutOf(k, e);
     }
     return null;
   }
 
   /** Counts one failure against both keys; returns a lock when this failure caused one. */
-  fail(email: string, ip: string): Lockout | null {
+  async fail(email: string, ip: string): Promise<Lockout | null> {
     const at = this.now();
-    this.peers?.send(TOPIC, { op: 'fail', email: normEmail(email), ip, at } satisfies Op);
-    return this.countBoth(normEmail(email), ip, at);
-  }
-
-  private countBoth(email: string, ip: string, at: number): Lockout | null {
-    const user = this.count('user', email, this.settings.lockoutThreshold, at);
-    const addr = this.count('ip', ip, this.settings.lockoutThreshold * IP_FACTOR, at);
+    const [user, addr] = await Promise.all([
+      this.count('user', normEmail(email), this.settings.lockoutThreshold, at),
+      this.count('ip', ip, this.settings.lockoutThreshold * IP_FACTOR, at),
+    ]);
     return user ?? addr;
   }
 
   /** A success clears the user's failures (not the address's: one success must not reset a spray). */
-  succeed(email: string): void {
-    this.entries.delete(`user:${normEmail(email)}`);
-    this.peers?.send(TOPIC, { op: 'succeed', email: normEmail(email) } satisfies Op);
+  async succeed(email: string): Promise<void> {
+    await this.state.deleteThrottle(stateKey('user', normEmail(email)), this.now());
   }
 
-  /** Every lock in force now. */
-  lockouts(): Lockout[] {
+  /** Every lock in force now, on any instance. */
+  async lockouts(): Promise<Lockout[]> {
+    const locked = await this.state.lockedEntries(this.now());
+    return [...locked].map(([k, e]) => lockoutOf(k, e)).sort((a, b) => a.until - b.until);
+  }
+
+  /** Lifts a lock (admin action), on every instance. Returns whether there was one. */
+  async unlock(kind: LockoutKind, key: string): Promise<boolean> {
     const now = this.now();
-    const out: Lockout[] = [];
-    for (const [k, e] of this.entries.entries()) {
-      if (e.lockedUntil <= now) continue;
-      const i = k.indexOf(':');
-      out.push({ kind: k.slice(0, i) as LockoutKind, key: k.slice(i + 1), until: e.lockedUntil, failures: e.lockedAfter });
-    }
-    return out.sort((a, b) => a.until - b.until);
+    const e = await this.state.deleteThrottle(stateKey(kind, kind === 'user' ? normEmail(key) : key), now);
+    return e !== null && e.lockedUntil > now;
   }
 
-  /** Lifts a lock (admin action). Returns whether there was one. */
-  unlock(kind: LockoutKind, key: string): boolean {
-    const norm = kind === 'user' ? normEmail(key) : key;
-    const e = this.entries.get(`${kind}:${norm}`);
-    const was = e !== undefined && e.lockedUntil > this.now();
-    this.entries.delete(`${kind}:${norm}`);
-    this.peers?.send(TOPIC, { op: 'unlock', kind, key: norm } satisfies Op);
-    return was;
-  }
-
-  private count(kind: LockoutKind, key: string, threshold: number, now: number): Lockout | null {
-    const k = `${kind}:${key}`;
-    const e = this.entries.get(k) ?? { failures: [], lockedUntil: 0, lockedAfter: 0 };
-    const since = now - this.settings.lockoutWindowMs;
-    e.failures = e.failures.filter((t) => t > since);
-    e.failures.push(now);
-    if (e.failures.length > threshold) e.failures.splice(0, e.failures.length - threshold);
-    this.entries.set(k, e);
-    if (e.failures.length >= threshold && e.lockedUntil <= now) {
-      // Counting starts afresh once the lock ends.
-      e.lockedUntil = now + this.settings.lockoutDurationMs;
-      e.lockedAfter = e.failures.length;
-      e.failures = [];
-      return { key, kind, until: e.lockedUntil, failures: e.lockedAfter };
-    }
-    return null;
+  private async count(kind: LockoutKind, key: string, threshold: number, now: number): Promise<Lockout | null> {
+    const { lockoutWindowMs: window, lockoutDurationMs: duration } = this.settings;
+    let caused = false;
+    const e = await this.state.updateThrottle(stateKey(kind, key), now, (cur) => {
+      const e = cur ?? { failures: [], lockedUntil: 0, lockedAfter: 0, expiresAt: 0 };
+      e.failures = e.failures.filter((t) => t > now - window);
+      e.failures.push(now);
+      if (e.failures.length > threshold) e.failures.splice(0, e.failures.length - threshold);
+      caused = e.failures.length >= threshold && e.lockedUntil <= now;
+      if (caused) {
+        // Counting starts afresh once the lock ends.
+        e.lockedUntil = now + duration;
+        e.lockedAfter = e.failures.length;
+        e.failures = [];
+      }
+      e.expiresAt = Math.max(e.lockedUntil, now + window);
+      return e;
+    });
+    return caused && e ? { key, kind, until: e.lockedUntil, failures: e.lockedAfter } : null;
   }
 }
 

@@ -89,6 +89,9 @@ export function tableNames(schema: string) {
     changes: `${s}.identity_changes`,
     appRevocations: `${s}.app_revocations`,
     heartbeat: `${s}.heartbeat`,
+    signinOnce: `${s}.signin_once`,
+    signinMarks: `${s}.signin_marks`,
+    signinThrottle: `${s}.signin_throttle`,
     migrations: `${s}.schema_migrations`,
   };
 }

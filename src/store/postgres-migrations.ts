@@ -104,4 +104,30 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       INSERT INTO ${s}.heartbeat (id, at) VALUES (1, 0);
     `,
   },
+  {
+    version: 2,
+    name: 'sign-in state shared by every instance',
+    // Single use is the primary key's job: a DELETE … RETURNING or an INSERT … ON CONFLICT decides
+    // which of two instances gets a handoff code or spends a flow / TOTP step.
+    sql: (s) => `
+      CREATE TABLE ${s}.signin_once (
+        key        TEXT COLLATE "C" PRIMARY KEY,
+        value      TEXT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+      CREATE TABLE ${s}.signin_marks (
+        key        TEXT COLLATE "C" PRIMARY KEY,
+        value      BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+      CREATE TABLE ${s}.signin_throttle (
+        key          TEXT COLLATE "C" PRIMARY KEY,
+        failures     JSONB NOT NULL,
+        locked_until BIGINT NOT NULL,
+        locked_after INTEGER NOT NULL,
+        expires_at   BIGINT NOT NULL
+      );
+      CREATE INDEX signin_throttle_locked ON ${s}.signin_throttle (locked_until);
+    `,
+  },
 ];

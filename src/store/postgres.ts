@@ -30,6 +30,7 @@ import {
 } from './postgres-db.js';
 import { notifyRevocations, RevocationWatcher } from './postgres-notify.js';
 import { PostgresQueries } from './postgres-queries.js';
+import { PostgresSignInState } from './postgres-signin.js';
 import type {
   AppActivity,
   DecisionQuery,
@@ -108,6 +109,7 @@ export class PostgresStore implements Store {
   private readonly st: ReturnType<typeof statements>;
   private readonly batch: BatchStatements;
   private readonly queries: PostgresQueries;
+  readonly signIn: PostgresSignInState;
   private watcher: RevocationWatcher | null = null;
   private closing: Promise<void> | null = null;
 
@@ -124,6 +126,7 @@ export class PostgresStore implements Store {
     this.st = statements(t);
     this.batch = batchStatements(t);
     this.queries = new PostgresQueries(pool, t);
+    this.signIn = new PostgresSignInState(pool, t);
   }
 
   async writeBatch(batch: RecordBatch): Promise<void> {
@@ -245,6 +248,7 @@ export class PostgresStore implements Store {
     const decisions = await drain(this.st.purgeDecisions);
     // session_apps rows go with their session (ON DELETE CASCADE).
     const sessions = await drain(this.st.purgeSessions);
+    await this.signIn.purge(Date.now());
     return { decisions, sessions };
   }
 

@@ -127,8 +127,46 @@ export interface UserSummary {
   lastSeenAt: number;
 }
 
+/** A sign-in throttle key's state: recent failures (epoch ms, oldest first) and the lock in force. */
+export interface ThrottleEntry {
+  failures: number[];
+  lockedUntil: number;
+  /** Failures that caused the current lock. */
+  lockedAfter: number;
+  /** When the entry means nothing any more (last failure + window, or the lock's end). */
+  expiresAt: number;
+}
+
+/**
+ * Sign-in state that every instance must see, because one sign-in's steps may reach different
+ * instances: single-use values (handoff codes), marks that only move forward (a finished OIDC flow,
+ * the last TOTP step used) and throttle entries. A shared store (PostgreSQL) keeps it in tables and
+ * the database enforces single use; otherwise it lives in memory (login/memory-state.ts).
+ */
+export interface SignInState {
+  /** Keeps `value` under `key` until `expiresAt`. */
+  putOnce(key: string, value: string, expiresAt: number): Promise<void>;
+  /** The value, removed: of concurrent takers exactly one gets it. Null when absent or expired. */
+  takeOnce(key: string, now: number): Promise<string | null>;
+  /**
+   * Raises the mark under `key` to `value` and returns true when it was lower (or absent or expired);
+   * false when it is already at `value` or above. Of concurrent callers with one value, one wins.
+   */
+  advance(key: string, value: number, expiresAt: number, now: number): Promise<boolean>;
+  /** Entries for these keys that have not expired (missing keys are left out). */
+  throttleEntries(keys: string[], now: number): Promise<Map<string, ThrottleEntry>>;
+  /** Atomic read-modify-write of one entry (null: delete). Returns what was written. */
+  updateThrottle(key: string, now: number, update: (current: ThrottleEntry | null) => ThrottleEntry | null): Promise<ThrottleEntry | null>;
+  /** Every entry locked at `now`. */
+  lockedEntries(now: number): Promise<Map<string, ThrottleEntry>>;
+  /** Removes the entry; returns what it was. */
+  deleteThrottle(key: string, now: number): Promise<ThrottleEntry | null>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+  /** Shared stores only: sign-in state in the database, so any instance finishes any sign-in. */
+  readonly signIn?: SignInState;
   /**
    * Writes one batch in one transaction. Throws on failure; the writer keeps the batch. A new
    * session is inserted whole (and compared with the user's previous session from the same issuer

@@ -6,6 +6,10 @@ import t from 'tap';
 import { startStack, startUpstream } from '../helpers/stack.js';
 import { installLogin } from '../../src/login/install.js';
 import { Handoffs } from '../../src/login/handoff.js';
+import { MemorySignInState } from '../../src/login/memory-state.js';
+import { Sealer } from '../../src/login/seal.js';
+import { loadOrCreateKeySet } from '../../src/auth/keys.js';
+import { join } from 'node:path';
 import type { RequestContext } from '../../src/context.js';
 import { Browser, type Page } from './helpers/browser.js';
 import { walkIdp } from './helpers/flows.js';
@@ -104,12 +108,13 @@ t.test('a handoff code is bound to the browser and the host it was made for', as
 
 t.test('handoff codes expire after 60 s', async (t) => {
   let now = 1_000_000;
-  const h = new Handoffs(() => now);
+  const keys = await loadOrCreateKeySet(join(t.testdir({}), 'keys.json'));
+  const h = new Handoffs(new MemorySignInState(), new Sealer(() => keys), () => now);
   const ctx = { host: 'shop.other.test', req: { headers: { cookie: `gatehouse_flow=${'a'.repeat(43)}` } } } as unknown as RequestContext;
   const binding = createHash('sha256').update('a'.repeat(43)).digest('base64url');
-  const fresh = h.issue({ token: 't', expiresAt: 0, host: 'shop.other.test', rd: 'http://shop.other.test/', binding });
+  const fresh = await h.issue({ token: 't', expiresAt: 0, host: 'shop.other.test', rd: 'http://shop.other.test/', binding });
   t.ok(await h.redeem(ctx, fresh), 'redeemed within the minute');
-  const stale = h.issue({ token: 't', expiresAt: 0, host: 'shop.other.test', rd: 'http://shop.other.test/', binding });
+  const stale = await h.issue({ token: 't', expiresAt: 0, host: 'shop.other.test', rd: 'http://shop.other.test/', binding });
   now += 60_001;
   t.equal(await h.redeem(ctx, stale), null, 'expired');
 });

@@ -107,7 +107,7 @@ t.test('lockout after repeated failures, visible to admins, lifted by an admin',
   t.equal(right.status, 429, 'even the right password is refused while locked');
   t.match(right.body, /Too many failed sign-in attempts/);
 
-  const locks = mod?.throttle.lockouts() ?? [];
+  const locks = (await mod?.throttle.lockouts()) ?? [];
   t.match(locks, [{ key: 'bob@example.com', kind: 'user', failures: 3 }]);
   const auth = { authorization: `Bearer ${process.env.GATEHOUSE_ADMIN_TOKEN}` };
   const port = Number(new URL(stack.adminUrl).port);

@@ -1,6 +1,7 @@
 // The OIDC sign-in against a real provider (oidc-provider on 127.0.0.1): the whole walk from a
 // protected page to the upstream seeing the identity, then every way a callback can be abused.
 import t from 'tap';
+import { createHash } from 'node:crypto';
 import { startStack, startUpstream } from '../helpers/stack.js';
 import { installLogin } from '../../src/login/install.js';
 import { Browser } from './helpers/browser.js';
@@ -46,7 +47,10 @@ t.test('protected page → login → IdP login and consent → callback → the 
   t.equal(auth.searchParams.get('code_challenge_method'), 'S256', 'PKCE');
   t.ok(auth.searchParams.get('state') && auth.searchParams.get('nonce'), 'state and nonce');
   t.equal(auth.searchParams.get('redirect_uri'), 'http://app.test/.gatehouse/callback');
-  t.match(String(toIdp.headers['set-cookie']), /gatehouse_flow=[^;]+;.*HttpOnly/i, 'flow bound to the browser');
+  const flowCookie = String(toIdp.headers['set-cookie']);
+  t.match(flowCookie, /^gatehouse_oidc_[\w-]{22}=[^;]+;.*HttpOnly/i, 'the flow travels sealed in a cookie of its own');
+  t.match(flowCookie, /Max-Age=600;.*SameSite=Lax/i, 'for 10 minutes at most, sent on the IdP redirect back');
+  t.notOk(flowCookie.includes(auth.searchParams.get('state') as string), 'the state is not readable in it');
 
   const cb = await walkIdp(b, auth, 'alice');
   const done = await b.request(cb);
@@ -107,7 +111,36 @@ t.test('a forged state is refused, and so is a real state from another browser',
   const planted = await victim.request(cb);
   t.equal(planted.status, 400, 'login CSRF: the state is bound to the browser that started it');
   t.notMatch(String(planted.headers['set-cookie'] ?? ''), /gatehouse_session=[^;]/);
-  t.equal((await attacker.request(cb)).status, 400, 'and it was consumed by the refused attempt');
+  t.match(planted.body, /started in another browser/);
+});
+
+t.test('a swapped or replayed flow cookie is refused with a clear page', async (t) => {
+  const b = new Browser(hosts);
+  const auth1 = await startOidc(b, 'http://app.test/one');
+  const cb1 = await walkIdp(b, auth1, 'alice');
+  const auth2 = await startOidc(b, 'http://app.test/two');
+  const name = (a: URL) => `gatehouse_oidc_${createHash('sha256').update(a.searchParams.get('state') as string).digest('base64url').slice(0, 22)}`;
+  const sealed1 = b.cookie(name(auth1), 'app.test') as string;
+  const sealed2 = b.cookie(name(auth2), 'app.test') as string;
+  t.ok(sealed1 && sealed2 && sealed1 !== sealed2, 'two tabs, two flows, two cookies');
+
+  b.setCookie(name(auth1), sealed2, 'app.test');
+  const swapped = await b.request(cb1);
+  t.equal(swapped.status, 400, "another flow's cookie under this flow's name does not open");
+  t.match(swapped.body, /Sign-in failed/);
+  t.notMatch(String(swapped.headers['set-cookie'] ?? ''), /gatehouse_session=[^;]/);
+
+  b.setCookie(name(auth1), sealed1, 'app.test');
+  const done = await b.request(cb1);
+  t.equal(done.status, 302, 'the right cookie signs in');
+  t.equal(done.location?.pathname, '/one');
+  t.match(String(done.headers['set-cookie']), new RegExp(`${name(auth1)}=;.*Max-Age=0`), 'and is cleared');
+
+  b.setCookie(name(auth1), sealed1, 'app.test');
+  const replay = await b.request(cb1);
+  t.equal(replay.status, 400, 'a copy of the cookie, replayed with the callback, is refused');
+  t.match(replay.body, /already completed/);
+  t.notMatch(String(replay.headers['set-cookie'] ?? ''), /gatehouse_session=[^;]/);
 });
 
 t.test('a code already redeemed is refused by the IdP even with a fresh state', async (t) => {

@@ -1,12 +1,12 @@
 // The login module's pure parts, alone: throttle, claim mapping, users file parsing, the take-once
-// store, CSRF tokens, the form reader.
+// state, CSRF tokens, the form reader.
 import { PassThrough } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import t from 'tap';
 import { IP_FACTOR, LoginThrottle } from '../../src/login/throttle.js';
 import { lookup, mapOidcClaims, EXTRA_CLAIMS_BUDGET } from '../../src/login/claims.js';
 import { parseUsers } from '../../src/login/users-file.js';
-import { SingleUseStore } from '../../src/login/single-use.js';
+import { MemorySignInState } from '../../src/login/memory-state.js';
 import { Csrf, sameOrigin } from '../../src/login/csrf.js';
 import { readForm } from '../../src/login/form-body.js';
 import { esc } from '../../src/login/html.js';
@@ -16,35 +16,35 @@ import { FAST } from './helpers/users.js';
 
 t.test('throttle: N failures in the window lock the user; addresses get more room', async (t) => {
   let now = 0;
-  const th = new LoginThrottle({ lockoutThreshold: 3, lockoutWindowMs: 60_000, lockoutDurationMs: 300_000 }, () => now);
-  t.equal(th.fail('A@x', '10.0.0.1'), null);
+  const th = new LoginThrottle({ lockoutThreshold: 3, lockoutWindowMs: 60_000, lockoutDurationMs: 300_000 }, new MemorySignInState(), () => now);
+  t.equal(await th.fail('A@x', '10.0.0.1'), null);
   now = 70_000;
-  t.equal(th.fail('a@x', '10.0.0.1'), null, 'the first failure left the window');
-  t.equal(th.fail('a@x', '10.0.0.1'), null);
-  const lock = th.fail('a@x', '10.0.0.1');
+  t.equal(await th.fail('a@x', '10.0.0.1'), null, 'the first failure left the window');
+  t.equal(await th.fail('a@x', '10.0.0.1'), null);
+  const lock = await th.fail('a@x', '10.0.0.1');
   t.match(lock, { kind: 'user', key: 'a@x', until: 370_000, failures: 3 });
-  t.match(th.locked('a@x', '10.0.0.9'), { kind: 'user' }, 'locked from any address');
-  t.same(th.lockouts().map((l) => l.kind), ['user']);
+  t.match(await th.locked('a@x', '10.0.0.9'), { kind: 'user' }, 'locked from any address');
+  t.same((await th.lockouts()).map((l) => l.kind), ['user']);
   now = 370_001;
-  t.equal(th.locked('a@x', '10.0.0.1'), null, 'the lock ends');
-  t.equal(th.fail('a@x', '10.0.0.1'), null, 'counting starts afresh');
+  t.equal(await th.locked('a@x', '10.0.0.1'), null, 'the lock ends');
+  t.equal(await th.fail('a@x', '10.0.0.1'), null, 'counting starts afresh');
 
   // One address trying many users: locked after IP_FACTOR × threshold.
   let ipLock = null;
   for (let i = 0; i < 3 * IP_FACTOR && !ipLock; i++) {
-    const l = th.fail(`user${i}@x`, '10.0.0.66');
+    const l = await th.fail(`user${i}@x`, '10.0.0.66');
     if (l?.kind === 'ip') ipLock = l;
   }
   t.match(ipLock, { kind: 'ip', key: '10.0.0.66' });
-  t.match(th.locked('someone@else', '10.0.0.66'), { kind: 'ip' });
-  t.equal(th.unlock('ip', '10.0.0.66'), true);
-  t.equal(th.unlock('ip', '10.0.0.66'), false);
-  t.equal(th.locked('someone@else', '10.0.0.66'), null);
+  t.match(await th.locked('someone@else', '10.0.0.66'), { kind: 'ip' });
+  t.equal(await th.unlock('ip', '10.0.0.66'), true);
+  t.equal(await th.unlock('ip', '10.0.0.66'), false);
+  t.equal(await th.locked('someone@else', '10.0.0.66'), null);
 
-  th.fail('s@x', '1.1.1.1');
-  th.succeed('S@x');
-  th.fail('s@x', '1.1.1.1');
-  t.equal(th.fail('s@x', '1.1.1.1'), null, 'a success resets the user count');
+  await th.fail('s@x', '1.1.1.1');
+  await th.succeed('S@x');
+  await th.fail('s@x', '1.1.1.1');
+  t.equal(await th.fail('s@x', '1.1.1.1'), null, 'a success resets the user count');
 });
 
 t.test('OIDC claims → session identity', async (t) => {
@@ -84,20 +84,17 @@ t.test('users file: entries validated one by one', async (t) => {
   t.throws(() => parseUsers('users: [ {'), 'bad YAML throws (the caller keeps the last good users)');
 });
 
-t.test('single-use store: taken once, expires, bounded', async (t) => {
-  let now = 1_000; // (lru-cache reads a start time of 0 as "no TTL")
-  const s = new SingleUseStore<{ v: number }>(600_000, 2, () => now);
-  s.put('a', { v: 1 });
-  t.same(s.take('a'), { v: 1 });
-  t.equal(s.take('a'), undefined, 'single use');
-  s.put('b', { v: 2 });
-  now += 600_001;
-  t.equal(s.take('b'), undefined, 'a flow older than 10 minutes is gone');
-  s.put('c', { v: 3 });
-  s.put('d', { v: 4 });
-  s.put('e', { v: 5 });
-  t.equal(s.size, 2, 'bounded');
-  t.equal(s.take('c'), undefined, 'oldest dropped first');
+t.test('in-memory sign-in state: taken once, expires; marks only move forward', async (t) => {
+  const s = new MemorySignInState();
+  await s.putOnce('a', 'v1', 2_000);
+  t.equal(await s.takeOnce('a', 1_000), 'v1');
+  t.equal(await s.takeOnce('a', 1_000), null, 'single use');
+  await s.putOnce('b', 'v2', 2_000);
+  t.equal(await s.takeOnce('b', 2_000), null, 'expired');
+  t.ok(await s.advance('m', 5, 10_000, 1_000));
+  t.notOk(await s.advance('m', 5, 10_000, 1_000), 'the same value again');
+  t.notOk(await s.advance('m', 4, 10_000, 1_000), 'an older one');
+  t.ok(await s.advance('m', 4, 20_000, 10_000), 'an expired mark is gone');
 });
 
 t.test('CSRF tokens are bound to the cookie', async (t) => {

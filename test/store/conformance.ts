@@ -4,6 +4,7 @@ import type { Test } from 'tap';
 import type { Store } from '../../src/store/types.js';
 import { sessionCases } from './conformance-sessions.js';
 import { queryCases } from './conformance-queries.js';
+import { signInCases } from './conformance-signin.js';
 
 export type OpenStore = () => Promise<Store>;
 
@@ -17,4 +18,5 @@ export async function fresh(t: Test, open: OpenStore): Promise<Store> {
 export function storeConformance(t: Test, open: OpenStore): void {
   sessionCases(t, open);
   queryCases(t, open);
+  signInCases(t, open);
 }
