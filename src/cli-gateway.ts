@@ -11,9 +11,9 @@ import { hashSecret } from './auth/password.js';
 import { installLogin } from './login/install.js';
 import { installAdminApi } from './admin/install.js';
 import cluster from 'node:cluster';
-import { bridgeRevocations, superviseWorkers, workerId } from './cluster.js';
-import { bridgeMetrics } from './cluster-metrics.js';
-import { HeapGovernor, operatorHeapFlags } from './heap.js';
+import { bridgeRevocations, superviseWorkers, workerId } from './process/cluster.js';
+import { bridgeMetrics } from './process/cluster-metrics.js';
+import { HeapGovernor, operatorHeapFlags } from './process/heap.js';
 
 
 export async function check(args: string[]): Promise<number> {

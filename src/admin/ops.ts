@@ -3,7 +3,7 @@ import type { ConfigManager } from '../config/watch.js';
 import { formatProblem } from '../config/types.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
-import type { RecordWriter } from '../store/writer.js';
+import type { RecordWriter } from '../audit/writer.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { AdminRouter, RawResponse } from './server.js';
 

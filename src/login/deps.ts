@@ -5,7 +5,7 @@ import type { AppConfig } from '../config/types.js';
 import type { RequestContext } from '../context.js';
 import type { Logger } from '../log.js';
 import type { Identity } from '../policy/types.js';
-import { routerFor } from '../pipeline/router.js';
+import { routerFor } from '../routing/router.js';
 import type { SignInState, Store } from '../store/types.js';
 import type { Csrf } from './csrf.js';
 import type { Handoffs } from './handoff.js';

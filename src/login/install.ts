@@ -4,7 +4,7 @@
 // the admin listener.
 import type { Gateway } from '../gateway.js';
 import type { GatewayConfig } from '../config/types.js';
-import { routerFor } from '../pipeline/router.js';
+import { routerFor } from '../routing/router.js';
 import { registerLockoutRoutes } from './admin.js';
 import { Csrf } from './csrf.js';
 import type { LoginDeps } from './deps.js';

@@ -3,7 +3,7 @@
 // userinfo) survive; everything else — //evil, /\evil, http:evil, javascript:, tabs, look-alike
 // Unicode — falls back to "/" on the current host.
 import type { RequestContext } from '../context.js';
-import { routerFor } from '../pipeline/router.js';
+import { routerFor } from '../routing/router.js';
 import { GATEHOUSE_PREFIX } from '../pipeline/route.js';
 
 const MAX_RD = 4096;

@@ -6,7 +6,7 @@ import { mintSessionToken, type MintedSession, type SessionClaims } from '../aut
 import { GATEWAY_AUDIENCE, GATEWAY_ISSUER } from '../auth/verify.js';
 import type { KeySet } from '../auth/keys.js';
 import type { Identity } from '../policy/types.js';
-import { sessionUpsert, type Recorder } from '../pipeline/record.js';
+import { sessionUpsert, type Recorder } from '../audit/recorder.js';
 
 /** Browsers drop cookies over 4096 bytes (name, value and attributes together). */
 export const MAX_TOKEN_BYTES = 3800;

@@ -15,7 +15,7 @@ import { reject, type Rejection } from '../errors.js';
 import { authenticate } from './authenticate.js';
 import { authorize } from './authorize.js';
 import { endpoints, HANDLED } from './endpoints.js';
-import { prepareUpstreamHeaders } from './headers.js';
+import { prepareUpstreamHeaders } from './forward/headers.js';
 import { record } from './record.js';
 import { clientInfo, requestId } from './request.js';
 import { sendRejection, sendUpgradeRejection } from './respond.js';

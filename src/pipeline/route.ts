@@ -3,7 +3,7 @@
 import { reject, type Rejection } from '../errors.js';
 import type { RequestContext } from '../context.js';
 import { framingProblem, normalizeTarget, requestHost, requestTarget } from './request.js';
-import { routerFor } from './router.js';
+import { routerFor } from '../routing/router.js';
 
 export const GATEHOUSE_PREFIX = '/.gatehouse/';
 

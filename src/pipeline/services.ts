@@ -6,11 +6,11 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { RevocationSet } from '../auth/revocations.js';
 import type { AssertionSigner } from '../auth/assertion.js';
 import type { KeySet } from '../auth/keys.js';
-import type { Recorder } from './record.js';
-import type { Forwarder } from './forward.js';
+import type { Recorder } from '../audit/recorder.js';
+import type { Forwarder } from './forward/forward.js';
 import type { RequestContext } from '../context.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { WebSocketRegistry } from './websockets.js';
+import type { WebSocketRegistry } from './forward/websockets.js';
 import type { IdentityOverlay } from '../identity/overlay.js';
 
 /** Serves /.gatehouse/* (login, callback, logout, identity). certs is served by the pipeline itself. */

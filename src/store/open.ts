@@ -8,13 +8,13 @@ import type { Store } from './types.js';
 export async function openStore(config: GatewayConfig['store'], logger: Logger): Promise<Store> {
   const started = Date.now();
   if (config.postgres) {
-    const { openPostgresStore } = await import('./postgres.js');
+    const { openPostgresStore } = await import('./postgres/store.js');
     const store = await openPostgresStore(config.postgres, { logger, ...(config.postgresTls ? { tls: config.postgresTls } : {}) });
     logger.info({ store: 'postgres', target: store.target, schema: store.schema, ms: Date.now() - started }, 'audit store opened');
     return store;
   }
   if (!config.sqlite) throw new Error('no store configured: set store.sqlite to a file path');
-  const { openSqliteStore } = await import('./sqlite.js');
+  const { openSqliteStore } = await import('./sqlite/store.js');
   const store = await openSqliteStore(config.sqlite);
   logger.info({ store: 'sqlite', file: store.file, ms: Date.now() - started }, 'audit store opened');
   return store;

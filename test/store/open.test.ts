@@ -2,7 +2,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/log.js';
 import { openStore } from '../../src/store/open.js';
-import { startRetention } from '../../src/store/retention.js';
+import { startRetention } from '../../src/audit/retention.js';
 import type { Store } from '../../src/store/types.js';
 import { HOUR, T0, decision, session } from './records.js';
 

@@ -1,0 +1,95 @@
+// What the audit keeps of a request: its session (whole on first sight) and, for rejections or with
+// audit.record_allowed: all, its decision. Hands them to the batching writer and never waits.
+import type { RequestContext } from '../context.js';
+import type { Rejection } from '../errors.js';
+import type { Identity } from '../policy/types.js';
+import type { RecordWriter } from './writer.js';
+import type { SessionUpsert } from '../store/types.js';
+
+export class Recorder {
+  constructor(private readonly writer: RecordWriter) {}
+
+  /** An allowed (or bypassed) request. Sessions first seen here are recorded whole. */
+  allowed(ctx: RequestContext): void {
+    const identity = ctx.identity;
+    const now = Date.now();
+    if (identity) {
+      // A fresh verification (cache miss) is the first sight of this token in this process:
+      // upsert the session whole; hits only bump the per-app aggregate.
+      if (!ctx.cacheHit) this.writer.session(sessionUpsert(identity, ctx, now));
+      this.writer.activity(identity.sessionId, (ctx.app as NonNullable<RequestContext['app']>).name, ctx.path, now);
+    }
+    if (ctx.config.audit.recordAllowed === 'all') this.decision(ctx, now, null);
+  }
+
+  /** A 401 or 403 (never aggregated: each is kept individually). */
+  rejected(ctx: RequestContext, rej: Rejection): void {
+    if (!ctx.app || (rej.code !== 'unauthenticated' && rej.code !== 'forbidden')) return;
+    const now = Date.now();
+    if (ctx.identity && !ctx.cacheHit) this.writer.session(sessionUpsert(ctx.identity, ctx, now));
+    this.decision(ctx, now, rej);
+  }
+
+  /** Record a session at login (gateway-minted sessions are recorded before first use). */
+  session(upsert: SessionUpsert): void {
+    this.writer.session(upsert);
+  }
+
+  private decision(ctx: RequestContext, now: number, rej: Rejection | null): void {
+    const d = ctx.decision;
+    const unauthenticated = rej?.code === 'unauthenticated';
+    const who = ctx.identity ?? ctx.revokedIdentity;
+    this.writer.decision({
+      requestId: ctx.requestId,
+      time: now,
+      app: (ctx.app as NonNullable<RequestContext['app']>).name,
+      sessionId: who?.sessionId ?? null,
+      email: who?.email ?? null,
+      method: ctx.req.method ?? '',
+      host: ctx.host,
+      path: ctx.path,
+      clientIp: ctx.clientIp,
+      outcome: unauthenticated ? 'unauthenticated' : (d?.outcome ?? 'deny'),
+      policy: d?.policy ?? null,
+      reason: rej?.reason ?? d?.reason ?? 'unknown',
+      reasons: d?.reasons ?? [],
+      configHash: ctx.config.hash,
+    });
+  }
+}
+
+export function sessionUpsert(identity: Identity, ctx: RequestContext, now: number): SessionUpsert {
+  const ua = ctx.req.headers['user-agent'] ?? null;
+  const cert = ctx.facts.certificate;
+  return {
+    id: identity.sessionId,
+    kind: identity.kind,
+    userId: identity.subject,
+    email: identity.email ?? null,
+    name: identity.name ?? null,
+    idp: identity.idp ?? null,
+    issuer: identity.issuer,
+    groups: identity.groups,
+    amr: identity.amr,
+    claims: redact(identity.claims, ctx.config.audit.redactClaims),
+    network: {
+      loginIp: ctx.clientIp,
+      loginUserAgent: ua,
+      loginCountry: ctx.facts.country ?? null,
+      lastIp: ctx.clientIp,
+      lastUserAgent: ua,
+    },
+    device: cert?.verified ? { certSubject: cert.subject, certFingerprint: cert.fingerprint } : null,
+    issuedAt: identity.issuedAt * 1000,
+    expiresAt: identity.expiresAt * 1000,
+    firstSeenAt: now,
+    lastSeenAt: now,
+  };
+}
+
+function redact(claims: Record<string, unknown>, names: string[]): Record<string, unknown> {
+  if (names.length === 0) return claims;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(claims)) out[k] = names.includes(k) ? '[redacted]' : v;
+  return out;
+}

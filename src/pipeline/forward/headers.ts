@@ -1,0 +1,145 @@
+// Strip, then inject: the headers the upstream sees. Client-sent identity headers and hop-by-hop
+// headers go first (including every header the client named in Connection), then the gateway adds
+// its own — so no client can spoof an identity or make the gateway drop one of its headers.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { RequestContext } from '../../context.js';
+import type { Services } from '../services.js';
+
+/**
+ * Never copied from the client: hop-by-hop headers (`expect` too: Node already answered the
+ * client's 100-continue) and the headers only the gateway sets.
+ */
+const STRIPPED = new Set([
+  'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'proxy-authorization', 'proxy-connection', 'upgrade', 'expect',
+  'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-request-id', 'forwarded', 'x-real-ip',
+  'gatehouse-client-id', 'gatehouse-client-secret',
+  // Identity headers other gateways set and apps behind them trust: oauth2-proxy's X-Forwarded-*,
+  // Authelia's, Grafana's and Gitea's Remote-* (docs/security.md lists them all).
+  'x-forwarded-user', 'x-forwarded-email', 'x-forwarded-groups', 'x-forwarded-preferred-username', 'x-forwarded-access-token',
+  'remote-user', 'x-remote-user', 'remote-groups', 'remote-email', 'remote-name',
+]);
+
+/**
+ * Identity header families only a gateway may set, whatever the app: any case, any client. Ours,
+ * Pomerium's, oauth2-proxy's, Cloudflare Access's, Grafana's auth proxy (X-WEBAUTH-*), AWS ALB's,
+ * Google IAP's and Azure App Service's.
+ */
+const IDENTITY_PREFIXES = [
+  'x-gatehouse-', 'x-pomerium-', 'x-auth-request-', 'cf-access-', 'x-webauth-', 'x-amzn-oidc-', 'x-goog-authenticated-user-', 'x-ms-client-principal',
+];
+
+/**
+ * Never dropped because the client named them in Connection: Host and the message's framing. The
+ * headers the gateway sets are safe already: they are set after the copy.
+ */
+const NEVER_NOMINATED = new Set(['host', 'content-length', 'transfer-encoding']);
+
+/**
+ * Replaces ctx.req.headers with what goes upstream. One pass builds a fresh object: deleting keys
+ * from Node's header object would turn it into a slow dictionary-mode object on every request.
+ * Returns whether the client sends a body (content-length > 0, or chunked): the forwarder frames
+ * it again upstream, so transfer-encoding itself is never copied.
+ */
+export function prepareUpstreamHeaders(ctx: RequestContext, s: Services, trustedPeer: boolean): boolean {
+  const src = ctx.req.headers;
+  const app = ctx.app as NonNullable<RequestContext['app']>;
+  const nominated = nominatedHopByHop(src.connection);
+  const country = !trustedPeer && ctx.config.countryHeader ? ctx.config.countryHeader : null; // lowercased at load
+  const dropCredentials = !app.passCredentials;
+  const strip = app.stripHeaders;
+  const out: IncomingHttpHeaders = {};
+  for (const name in src) {
+    if (STRIPPED.has(name) || name === country || (nominated !== null && nominated.includes(name))) continue;
+    const c = name.charCodeAt(0);
+    if ((c === 120 /* x */ || c === 99 /* c */) && startsWithAny(name, IDENTITY_PREFIXES)) continue;
+    if (strip !== null && (strip.names.has(name) || startsWithAny(name, strip.prefixes))) continue;
+    if (dropCredentials) {
+      if (name === 'authorization' && ctx.credentialSource === 'bearer') continue;
+      if (name === 'cookie') {
+        // Filtered here rather than deleted afterwards: one `delete` on the fresh object costs
+        // more than the whole copy (it leaves V8's fast properties mode).
+        const kept = withoutSessionCookie(src.cookie, ctx.config.session.cookie);
+        if (kept !== undefined) out.cookie = kept;
+        continue;
+      }
+    }
+    out[name] = src[name];
+  }
+
+  const te = src['transfer-encoding'];
+  const length = src['content-length'];
+  const hasBody = (typeof te === 'string' && te !== '') || (length !== undefined && length !== '0');
+  if (ctx.upgrade) {
+    out.connection = 'upgrade';
+    out.upgrade = 'websocket';
+  }
+
+  const xff = trustedPeer ? src['x-forwarded-for'] : undefined;
+  const xfh = trustedPeer ? src['x-forwarded-host'] : undefined;
+  out['x-forwarded-for'] = typeof xff === 'string' && xff ? `${xff}, ${ctx.req.socket.remoteAddress ?? ''}` : ctx.clientIp;
+  out['x-forwarded-host'] = typeof xfh === 'string' && xfh ? xfh : (src.host ?? ctx.host);
+  out['x-forwarded-proto'] = ctx.proto;
+  out['x-request-id'] = ctx.requestId;
+
+  if (ctx.identity && ctx.decision?.outcome === 'allow') injectIdentity(out, ctx, s);
+  ctx.req.headers = out;
+  return hasBody;
+}
+
+/** Header names the client listed in Connection (besides the usual keep-alive/close/upgrade). */
+function nominatedHopByHop(connection: string | undefined): string[] | null {
+  if (connection === undefined || connection === 'keep-alive' || connection === 'close') return null;
+  const names: string[] = [];
+  for (const token of connection.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name && name !== 'upgrade' && name !== 'keep-alive' && name !== 'close' && !NEVER_NOMINATED.has(name)) names.push(name);
+  }
+  return names.length ? names : null;
+}
+
+function startsWithAny(name: string, prefixes: string[]): boolean {
+  for (const p of prefixes) if (name.startsWith(p)) return true;
+  return false;
+}
+
+/** The Cookie header without the gateway's own session cookie (other cookies go upstream); undefined when nothing is left. */
+function withoutSessionCookie(cookie: string | undefined, name: string): string | undefined {
+  if (typeof cookie !== 'string' || !cookie.includes(name)) return cookie;
+  if (cookie.indexOf(';') === -1 && cookie.startsWith(`${name}=`)) return undefined; // only our cookie: the common case
+  const kept = cookie
+    .split(';')
+    .filter((c) => {
+      const eq = c.indexOf('=');
+      return (eq === -1 ? c : c.slice(0, eq)).trim() !== name;
+    })
+    .join(';')
+    .trim();
+  return kept || undefined;
+}
+
+function injectIdentity(h: IncomingHttpHeaders, ctx: RequestContext, s: Services): void {
+  const identity = ctx.identity as NonNullable<RequestContext['identity']>;
+  const app = ctx.app as NonNullable<RequestContext['app']>;
+  const { email, userId: sub, groups, assertion } = s.assertions.upstream(identity, app.audience, app.jwtAssertion);
+  if (email) h['x-gatehouse-user-email'] = email;
+  if (sub) h['x-gatehouse-user-id'] = sub;
+  if (groups) h['x-gatehouse-user-groups'] = groups;
+  if (assertion) h['x-gatehouse-jwt-assertion'] = assertion;
+  switch (app.identityHeaders) {
+    case 'cloudflare':
+      if (assertion) h['cf-access-jwt-assertion'] = assertion;
+      if (email) h['cf-access-authenticated-user-email'] = email;
+      break;
+    case 'pomerium':
+      if (assertion) h['x-pomerium-jwt-assertion'] = assertion;
+      if (email) h['x-pomerium-claim-email'] = email;
+      break;
+    case 'oauth2-proxy':
+      if (email) h['x-auth-request-email'] = email;
+      if (sub) h['x-auth-request-user'] = sub;
+      if (groups) h['x-auth-request-groups'] = groups;
+      break;
+    default:
+      break;
+  }
+}

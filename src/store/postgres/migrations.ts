@@ -1,0 +1,133 @@
+// Versioned schema for the PostgreSQL store, the same tables as migrations-sqlite.ts. Append a
+// migration to change the schema; never edit one that has shipped. Migrations run under a
+// transaction-scoped advisory lock (postgres-db.ts), so instances starting at once apply each one
+// exactly once. Every table name is qualified with the store's schema (`s`, already quoted).
+//
+// Types: times are BIGINT epoch milliseconds (parsed back to numbers); JSON columns are JSONB.
+// Ids and app names use the "C" collation so ORDER BY and cursor comparisons are byte order, as in
+// SQLite, whatever the database's default collation. Email lookups are case-insensitive through
+// lower(email) and expression indexes.
+import type { Migration } from '../sqlite/migrations.js';
+
+export interface PostgresMigration extends Omit<Migration, 'sql'> {
+  sql: (s: string) => string;
+}
+
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    name: 'session audit',
+    sql: (s) => `
+      CREATE TABLE ${s}.sessions (
+        id               TEXT COLLATE "C" PRIMARY KEY,
+        kind             TEXT NOT NULL,
+        user_id          TEXT NOT NULL,
+        email            TEXT,
+        name             TEXT,
+        idp              TEXT,
+        issuer           TEXT NOT NULL,
+        groups           JSONB NOT NULL,
+        amr              JSONB NOT NULL,
+        claims           JSONB NOT NULL,
+        login_ip         TEXT,
+        login_user_agent TEXT,
+        login_country    TEXT,
+        last_ip          TEXT,
+        last_user_agent  TEXT,
+        device           JSONB,
+        issued_at        BIGINT NOT NULL,
+        expires_at       BIGINT NOT NULL,
+        first_seen_at    BIGINT NOT NULL,
+        last_seen_at     BIGINT NOT NULL,
+        revoked_at       BIGINT,
+        revoked_by       TEXT,
+        revoke_reason    TEXT
+      );
+      CREATE INDEX sessions_last_seen ON ${s}.sessions (last_seen_at, id);
+      CREATE INDEX sessions_email_issued ON ${s}.sessions (lower(email), issued_at);
+      CREATE INDEX sessions_user ON ${s}.sessions (user_id);
+      CREATE INDEX sessions_expires ON ${s}.sessions (expires_at);
+      CREATE INDEX sessions_revoked ON ${s}.sessions (id) WHERE revoked_at IS NOT NULL;
+
+      CREATE TABLE ${s}.session_apps (
+        session_id    TEXT COLLATE "C" NOT NULL REFERENCES ${s}.sessions (id) ON DELETE CASCADE,
+        app           TEXT COLLATE "C" NOT NULL,
+        first_seen_at BIGINT NOT NULL,
+        last_seen_at  BIGINT NOT NULL,
+        request_count BIGINT NOT NULL,
+        last_path     TEXT NOT NULL,
+        PRIMARY KEY (session_id, app)
+      );
+      CREATE INDEX session_apps_app ON ${s}.session_apps (app, last_seen_at);
+
+      CREATE TABLE ${s}.decisions (
+        id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        request_id  TEXT NOT NULL,
+        time        BIGINT NOT NULL,
+        app         TEXT COLLATE "C" NOT NULL,
+        session_id  TEXT COLLATE "C",
+        email       TEXT,
+        method      TEXT NOT NULL,
+        host        TEXT NOT NULL,
+        path        TEXT NOT NULL,
+        client_ip   TEXT NOT NULL,
+        outcome     TEXT NOT NULL,
+        policy      TEXT,
+        reason      TEXT NOT NULL,
+        reasons     JSONB NOT NULL,
+        config_hash TEXT NOT NULL
+      );
+      CREATE INDEX decisions_request ON ${s}.decisions (request_id);
+      CREATE INDEX decisions_email_time ON ${s}.decisions (lower(email), time);
+      CREATE INDEX decisions_app_time ON ${s}.decisions (app, time);
+      CREATE INDEX decisions_session_time ON ${s}.decisions (session_id, time);
+      CREATE INDEX decisions_time ON ${s}.decisions (time);
+
+      CREATE TABLE ${s}.identity_changes (
+        id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        email      TEXT NOT NULL,
+        time       BIGINT NOT NULL,
+        session_id TEXT COLLATE "C" NOT NULL,
+        change     JSONB NOT NULL
+      );
+      CREATE INDEX identity_changes_email ON ${s}.identity_changes (lower(email), time);
+
+      CREATE TABLE ${s}.app_revocations (
+        app            TEXT COLLATE "C" PRIMARY KEY,
+        revoked_before BIGINT NOT NULL
+      );
+
+      CREATE TABLE ${s}.heartbeat (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        at BIGINT NOT NULL
+      );
+      INSERT INTO ${s}.heartbeat (id, at) VALUES (1, 0);
+    `,
+  },
+  {
+    version: 2,
+    name: 'sign-in state shared by every instance',
+    // Single use is the primary key's job: a DELETE … RETURNING or an INSERT … ON CONFLICT decides
+    // which of two instances gets a handoff code or spends a flow / TOTP step.
+    sql: (s) => `
+      CREATE TABLE ${s}.signin_once (
+        key        TEXT COLLATE "C" PRIMARY KEY,
+        value      TEXT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+      CREATE TABLE ${s}.signin_marks (
+        key        TEXT COLLATE "C" PRIMARY KEY,
+        value      BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+      CREATE TABLE ${s}.signin_throttle (
+        key          TEXT COLLATE "C" PRIMARY KEY,
+        failures     JSONB NOT NULL,
+        locked_until BIGINT NOT NULL,
+        locked_after INTEGER NOT NULL,
+        expires_at   BIGINT NOT NULL
+      );
+      CREATE INDEX signin_throttle_locked ON ${s}.signin_throttle (locked_until);
+    `,
+  },
+];

@@ -1,0 +1,300 @@
+// The embedded store: better-sqlite3 in WAL mode with synchronous=NORMAL, statements prepared
+// once, one IMMEDIATE transaction per batch (the shape of undici's sqlite-cache-store).
+//
+// better-sqlite3 is synchronous, so every wait for a lock blocks the event loop. The busy timeout
+// is therefore short (50 ms by default, not SQLite's usual 5 s): a batch that meets a locked
+// database throws SQLITE_BUSY quickly and the RecordWriter keeps it and retries on a later tick.
+//
+// Durability: WAL + synchronous=NORMAL survives a process crash (kill -9) once a transaction has
+// committed, but may lose the last commits on power loss or an OS crash. That is fine for audit
+// records; it is not for revocations, which the admin API promises are durable before it answers.
+// Revocations therefore commit with synchronous=FULL (the WAL is fsynced at that commit), set for
+// just that transaction on this connection.
+import { deleteInChunks } from '../purge.js';
+import { resolve } from 'node:path';
+import type Database from 'better-sqlite3';
+import { diffIdentity } from '../identity-diff.js';
+import { openDatabase, retryBusy } from './db.js';
+import { SqliteQueries } from './queries.js';
+import {
+  activityFromRow,
+  changeFromRow,
+  DECISION_PARAMS,
+  DecisionParamWriter,
+  sessionFromRow,
+  SESSION_INSERT_COLUMNS,
+  sessionInsertParams,
+  sessionTouchParams,
+  type ActivityRow,
+  type ChangeRow,
+  type SessionRow,
+} from './rows.js';
+import type {
+  AppActivity,
+  DecisionQuery,
+  DecisionRecord,
+  IdentityChange,
+  Page,
+  RecordBatch,
+  RevocationState,
+  SessionQuery,
+  SessionRecord,
+  SessionUpsert,
+  Store,
+  UserSummary,
+} from '../types.js';
+
+export { StoreCorruptError } from './db.js';
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 50;
+/** Rows deleted per purge statement; the event loop gets a turn between chunks. */
+
+export interface SqliteStoreOptions {
+  /** How long one statement may wait for a lock (blocking the event loop). Default 50 ms. */
+  busyTimeoutMs?: number;
+}
+
+/** Opens (creating directory and file if needed), checks and migrates the SQLite store. */
+export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  const path = resolve(file);
+  return new SqliteStore(path, openDatabase(path, opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS));
+}
+
+/**
+ * Decisions are inserted with multi-row INSERTs of these sizes (largest first, then the remainder),
+ * each statement prepared once: better-sqlite3's per-statement cost (a run, a step, a reset) is
+ * paid once per chunk instead of once per row.
+ */
+const DECISION_CHUNKS = [64, 16, 4, 1] as const;
+
+function insertDecisionsSql(rows: number): string {
+  const row = `(${Array(DECISION_PARAMS).fill('?').join(', ')})`;
+  return `INSERT INTO decisions (request_id, time, app, session_id, email, method, host, path,
+    client_ip, outcome, policy, reason, reasons, config_hash) VALUES ${Array(rows).fill(row).join(', ')}`;
+}
+
+function prepare(db: Database.Database) {
+  const cols = SESSION_INSERT_COLUMNS;
+  return {
+    sessionExists: db.prepare('SELECT 1 FROM sessions WHERE id = ?').pluck(),
+    // A known session is left alone here (and touched instead): one statement tells new from known.
+    insertSession: db.prepare(`INSERT INTO sessions (${cols}) VALUES (${cols.replace(/\w+/g, '?')})
+      ON CONFLICT (id) DO NOTHING`),
+    touchSession: db.prepare(`UPDATE sessions SET
+        last_ip = CASE WHEN @last_seen_at >= last_seen_at THEN coalesce(@last_ip, last_ip) ELSE last_ip END,
+        last_user_agent = CASE WHEN @last_seen_at >= last_seen_at
+          THEN coalesce(@last_user_agent, last_user_agent) ELSE last_user_agent END,
+        last_seen_at = max(last_seen_at, @last_seen_at)
+      WHERE id = @id`),
+    previousIdentity: db.prepare(`SELECT groups, claims FROM sessions
+      WHERE email = ? AND issuer = ? AND idp IS ? AND id <> ? AND issued_at <= ?
+      ORDER BY issued_at DESC, id DESC LIMIT 1`),
+    insertChange: db.prepare('INSERT INTO identity_changes (email, time, session_id, change) VALUES (?, ?, ?, ?)'),
+    upsertActivity: db.prepare(`INSERT INTO session_apps
+        (session_id, app, first_seen_at, last_seen_at, request_count, last_path)
+      SELECT @sessionId, @app, @firstSeenAt, @lastSeenAt, @count, @lastPath
+      WHERE EXISTS (SELECT 1 FROM sessions WHERE id = @sessionId)
+      ON CONFLICT (session_id, app) DO UPDATE SET
+        request_count = request_count + excluded.request_count,
+        first_seen_at = min(first_seen_at, excluded.first_seen_at),
+        last_path = CASE WHEN excluded.last_seen_at >= last_seen_at THEN excluded.last_path ELSE last_path END,
+        last_seen_at = max(last_seen_at, excluded.last_seen_at)`),
+    // Only when it moves last_seen_at forward: a no-op UPDATE would still rewrite the row and its
+    // sessions_last_seen entry.
+    touchFromActivity: db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?'),
+    insertDecisions: DECISION_CHUNKS.map((rows) => db.prepare(insertDecisionsSql(rows))),
+    revokeSession: db.prepare(
+      'UPDATE sessions SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL',
+    ),
+    revokeUser: db
+      .prepare(`UPDATE sessions SET revoked_at = ?, revoked_by = ?, revoke_reason = ?
+        WHERE email = ? AND revoked_at IS NULL RETURNING id`)
+      .pluck(),
+    revokeApp: db.prepare(`INSERT INTO app_revocations (app, revoked_before) VALUES (?, ?)
+      ON CONFLICT (app) DO UPDATE SET revoked_before = max(revoked_before, excluded.revoked_before)`),
+    revokedIds: db.prepare('SELECT id FROM sessions WHERE revoked_at IS NOT NULL').pluck(),
+    appCutoffs: db.prepare('SELECT app, revoked_before FROM app_revocations'),
+    getSession: db.prepare('SELECT * FROM sessions WHERE id = ?'),
+    sessionActivity: db.prepare('SELECT * FROM session_apps WHERE session_id = ? ORDER BY last_seen_at DESC, app'),
+    userSessions: db.prepare('SELECT * FROM sessions WHERE email = ? ORDER BY issued_at DESC, id DESC'),
+    identityHistory: db.prepare('SELECT * FROM identity_changes WHERE email = ? ORDER BY time DESC, id DESC'),
+    purgeDecisions: db.prepare(
+      'DELETE FROM decisions WHERE id IN (SELECT id FROM decisions WHERE time < ? ORDER BY time LIMIT ?)',
+    ),
+    purgeSessions: db.prepare('DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < ? LIMIT ?)'),
+    heartbeat: db.prepare('UPDATE heartbeat SET at = ? WHERE id = 1'),
+  };
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly st: ReturnType<typeof prepare>;
+  private readonly queries: SqliteQueries;
+  private readonly batchTx: (batch: RecordBatch) => void;
+  private readonly decisionArgs = DECISION_CHUNKS.map((rows) => new DecisionParamWriter(rows));
+  private readonly sessionArgs = new Array<string | number | null>(SESSION_INSERT_COLUMNS.split(',').length).fill(null);
+
+  /** `db` is exposed for diagnostics and tests (pragmas); application code goes through Store. */
+  constructor(
+    readonly file: string,
+    readonly db: Database.Database,
+  ) {
+    this.st = prepare(db);
+    this.queries = new SqliteQueries(db);
+    const tx = db.transaction((batch: RecordBatch) => this.applyBatch(batch));
+    this.batchTx = (batch) => tx.immediate(batch);
+  }
+
+  async writeBatch(batch: RecordBatch): Promise<void> {
+    this.batchTx(batch);
+  }
+
+  private applyBatch(batch: RecordBatch): void {
+    // Oldest first, so each new session is compared with the one that really preceded it.
+    const sessions = batch.sessions.length > 1 ? [...batch.sessions].sort((a, b) => a.issuedAt - b.issuedAt) : batch.sessions;
+    const params = this.sessionArgs;
+    // last_seen_at of the batch's sessions is at least this once they are written.
+    const seenAt = new Map<string, number>();
+    for (const s of sessions) {
+      seenAt.set(s.id, Math.max(seenAt.get(s.id) ?? s.lastSeenAt, s.lastSeenAt));
+      if (this.st.insertSession.run(sessionInsertParams(s, params)).changes === 0) {
+        // Known session: last-seen fields only. Identity and revocation are never overwritten.
+        this.st.touchSession.run(sessionTouchParams(s));
+        continue;
+      }
+      // The new row itself is excluded (id <>): the previous session is the one before it.
+      if (s.email) this.recordIdentityChange(s);
+    }
+    for (const a of batch.activity) {
+      this.st.upsertActivity.run(a);
+      // A first request's activity comes with its session (same time): nothing to move then.
+      const seen = seenAt.get(a.sessionId);
+      if (seen === undefined || a.lastSeenAt > seen) this.st.touchFromActivity.run(a.lastSeenAt, a.sessionId, a.lastSeenAt);
+    }
+    this.insertDecisions(batch.decisions);
+  }
+
+  /** In batch order, chunk by chunk, through parameter arrays reused across batches. */
+  private insertDecisions(decisions: readonly DecisionRecord[]): void {
+    let i = 0;
+    for (let c = 0; c < DECISION_CHUNKS.length; c++) {
+      const rows = DECISION_CHUNKS[c] as number;
+      const stmt = this.st.insertDecisions[c] as Database.Statement;
+      const params = this.decisionArgs[c] as DecisionParamWriter;
+      for (; i + rows <= decisions.length; i += rows) {
+        for (let r = 0; r < rows; r++) params.put(r, decisions[i + r] as DecisionRecord);
+        stmt.run(params.values);
+      }
+    }
+  }
+
+  /** Compares a new session with the user's previous one from the same issuer and IdP. */
+  private recordIdentityChange(s: SessionUpsert): void {
+    const prev = this.st.previousIdentity.get(s.email, s.issuer, s.idp ?? null, s.id, s.issuedAt) as
+      | Pick<SessionRow, 'groups' | 'claims'>
+      | undefined;
+    if (!prev) return;
+    const change = diffIdentity(
+      { groups: JSON.parse(prev.groups) as string[], claims: JSON.parse(prev.claims) as Record<string, unknown> },
+      { groups: s.groups ?? [], claims: s.claims ?? {} },
+    );
+    if (change) this.st.insertChange.run(s.email, s.issuedAt, s.id, JSON.stringify(change));
+  }
+
+  /** A durable write: synchronous=FULL for this one transaction, then back to NORMAL. */
+  private durably<T>(fn: () => T): Promise<T> {
+    return retryBusy(() => {
+      this.db.pragma('synchronous = FULL');
+      try {
+        return this.db.transaction(fn).immediate();
+      } finally {
+        this.db.pragma('synchronous = NORMAL');
+      }
+    });
+  }
+
+  revokeSession(id: string, by: string, reason: string, at: number): Promise<boolean> {
+    return this.durably(() => {
+      // An already revoked session keeps its first revocation (time, by, reason).
+      if (this.st.revokeSession.run(at, by, reason, id).changes > 0) return true;
+      return this.st.sessionExists.get(id) !== undefined;
+    });
+  }
+
+  revokeUser(email: string, by: string, reason: string, at: number): Promise<string[]> {
+    return this.durably(() => this.st.revokeUser.all(at, by, reason, email) as string[]);
+  }
+
+  async revokeApp(app: string, at: number): Promise<void> {
+    await this.durably(() => this.st.revokeApp.run(app, at));
+  }
+
+  async loadRevocations(): Promise<RevocationState> {
+    const appCutoffs: Record<string, number> = {};
+    for (const r of this.st.appCutoffs.all() as Array<{ app: string; revoked_before: number }>) {
+      appCutoffs[r.app] = r.revoked_before;
+    }
+    return { sessionIds: this.st.revokedIds.all() as string[], appCutoffs };
+  }
+
+  async getSession(id: string): Promise<SessionRecord | null> {
+    const row = this.st.getSession.get(id) as SessionRow | undefined;
+    return row ? sessionFromRow(row) : null;
+  }
+
+  async listSessions(q: SessionQuery): Promise<Page<SessionRecord & { apps: string[] }>> {
+    return this.queries.listSessions(q);
+  }
+
+  async sessionActivity(id: string): Promise<AppActivity[]> {
+    return (this.st.sessionActivity.all(id) as ActivityRow[]).map(activityFromRow);
+  }
+
+  async appSessions(app: string, activeAt: number): Promise<Array<SessionRecord & { activity: AppActivity }>> {
+    return this.queries.appSessions(app, activeAt);
+  }
+
+  async listUsers(now: number): Promise<UserSummary[]> {
+    return this.queries.listUsers(now);
+  }
+
+  async userSessions(email: string): Promise<SessionRecord[]> {
+    return (this.st.userSessions.all(email) as SessionRow[]).map(sessionFromRow);
+  }
+
+  async identityHistory(email: string): Promise<IdentityChange[]> {
+    return (this.st.identityHistory.all(email) as ChangeRow[]).map(changeFromRow);
+  }
+
+  async listDecisions(q: DecisionQuery): Promise<Page<DecisionRecord>> {
+    return this.queries.listDecisions(q);
+  }
+
+  async appIdentities(app: string, since: number): Promise<SessionRecord[]> {
+    return this.queries.appIdentities(app, since);
+  }
+
+  /** Deletes in chunks (each its own short transaction) so a large purge never stalls traffic. */
+  async purge(before: number): Promise<{ decisions: number; sessions: number }> {
+    const drain = (stmt: Database.Statement) => deleteInChunks(async (limit) => (await retryBusy(() => stmt.run(before, limit))).changes);
+    const decisions = await drain(this.st.purgeDecisions);
+    // session_apps rows go with their session (ON DELETE CASCADE).
+    const sessions = await drain(this.st.purgeSessions);
+    return { decisions, sessions };
+  }
+
+  /** One tiny write: fails on a read-only file, a locked database or (usually) a full disk. */
+  async ping(): Promise<void> {
+    this.st.heartbeat.run(Date.now());
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    try {
+      this.db.pragma('optimize');
+    } catch {
+      // best effort
+    }
+    this.db.close();
+  }
+}
