@@ -1,6 +1,6 @@
 // Operational endpoints on the admin listener: liveness, readiness, metrics, config status.
 import type { ConfigManager } from '../config/watch.js';
-import { formatProblem } from '../config/types.js';
+import { formatProblem, type AppConfig } from '../config/types.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/types.js';
 import type { RecordWriter } from '../audit/writer.js';
@@ -53,11 +53,16 @@ export function registerOps(router: AdminRouter, d: OpsDeps): void {
       hash: c.hash,
       loaded_at: c.loadedAt.toISOString(),
       file: c.file,
-      apps: c.apps.map((a) => ({ name: a.name, hosts: a.hosts, paths: a.paths, upstream: a.upstream.href, file: a.file })),
+      apps: c.apps.map((a) => ({ name: a.name, hosts: a.hosts, paths: a.paths, upstream: a.upstream?.href ?? null, mode: modeNames(a), file: a.file })),
       reloads: d.configs.reloads,
       failed_reloads: d.configs.failedReloads,
       last_reload_error: err ? { at: err.at.toISOString(), problems: err.problems.map(formatProblem) } : null,
       pending_restart: d.configs.pendingRestart,
     };
   });
+}
+
+/** An app's `mode` as the config spells it. */
+function modeNames(app: AppConfig): string[] {
+  return [...(app.modes.proxy ? ['proxy'] : []), ...(app.modes.forwardAuth ? ['forward_auth'] : [])];
 }

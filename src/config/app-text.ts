@@ -28,6 +28,7 @@ export function gatewayFactsOf(config: GatewayConfig): GatewayFacts {
     serviceTokens: new Set(config.serviceTokens.map((t) => t.name)),
     clientCa: config.tls?.clientCa !== undefined,
     countryHeader: config.countryHeader !== undefined,
+    trustedProxies: config.trustedProxies.size > 0,
   };
 }
 

@@ -122,6 +122,7 @@ function gatewayFacts(raw: GatewayFileT, core: Awaited<ReturnType<typeof resolve
   if (s.ok('service_tokens')) facts.serviceTokens = new Set(core.serviceTokens.map((t) => t.name));
   if (s.ok('tls')) facts.clientCa = raw.tls?.client_ca !== undefined;
   if (s.ok('country_header')) facts.countryHeader = raw.country_header !== undefined;
+  if (s.ok('trusted_proxies')) facts.trustedProxies = (raw.trusted_proxies ?? []).length > 0;
   return facts;
 }
 

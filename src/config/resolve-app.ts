@@ -6,7 +6,8 @@ import { cidrProblem } from '../policy/ip.js';
 import type { PolicyConfig, RuleConfig } from '../policy/types.js';
 import { formatDuration } from './duration.js';
 import { checkHttpUrl, normalizeHost, normalizePath } from './hosts.js';
-import { Rule, type AppFileT, type PolicyFile } from './schema.js';
+import { AppFile, Rule, type AppFileT, type PolicyFile } from './schema.js';
+import { suggest } from './validate.js';
 import type { Path, Scope } from './scope.js';
 import type { AppConfig } from './types.js';
 
@@ -20,6 +21,8 @@ export interface GatewayFacts {
   serviceTokens?: ReadonlySet<string>;
   clientCa?: boolean;
   countryHeader?: boolean;
+  /** trusted_proxies is set: forward_auth apps can be asked about. */
+  trustedProxies?: boolean;
 }
 
 const CLAUSES = ['include', 'require', 'exclude'] as const;
@@ -50,11 +53,14 @@ export async function resolveApp(raw: AppFileT, s: Scope, file: string, gw: Gate
       else paths.push(r.value);
     });
   }
+  const modes = resolveModes(raw, s, gw);
   let upstream: URL | undefined;
-  if (s.ok('upstream')) {
+  if (raw.upstream !== undefined && s.ok('upstream')) {
     const r = checkHttpUrl(raw.upstream);
     if ('problem' in r) s.problem(['upstream'], r.problem);
     else upstream = r.value;
+  } else if (raw.upstream === undefined && modes.proxy && s.shape() && !misspelled(raw, 'upstream')) {
+    s.problem([], 'missing required key "upstream" (Gatehouse forwards to it in mode proxy, the default; only an app with mode: forward_auth alone needs none)');
   }
   let ca: string | undefined;
   if (raw.ca !== undefined && s.ok('ca')) {
@@ -92,7 +98,8 @@ export async function resolveApp(raw: AppFileT, s: Scope, file: string, gw: Gate
     file,
     hosts,
     paths,
-    upstream: upstream as URL,
+    ...(upstream ? { upstream } : {}),
+    modes,
     ...(ca ? { ca } : {}),
     timeoutMs: s.ms(s.ok('timeout') ? raw.timeout : undefined, APP_DEFAULTS.timeoutMs),
     connectTimeoutMs: s.ms(s.ok('connect_timeout') ? raw.connect_timeout : undefined, APP_DEFAULTS.connectTimeoutMs),
@@ -113,6 +120,22 @@ export async function resolveApp(raw: AppFileT, s: Scope, file: string, gw: Gate
 function stripHeaders(list: string[]): NonNullable<AppConfig['stripHeaders']> {
   const lower = list.map((h) => h.toLowerCase());
   return { names: new Set(lower.filter((h) => !h.endsWith('*'))), prefixes: lower.filter((h) => h.endsWith('*')).map((h) => h.slice(0, -1)) };
+}
+
+function resolveModes(raw: AppFileT, s: Scope, gw: GatewayFacts): AppConfig['modes'] {
+  if (raw.mode === undefined || !s.ok('mode')) return { proxy: true, forwardAuth: false };
+  const list = Array.isArray(raw.mode) ? raw.mode : [raw.mode];
+  const modes = { proxy: list.includes('proxy'), forwardAuth: list.includes('forward_auth') };
+  if (modes.forwardAuth && gw.trustedProxies === false) {
+    s.problem(['mode'], 'forward_auth needs trusted_proxies in gateway.yaml: only those peers may ask /.gatehouse/auth');
+  }
+  return modes;
+}
+
+/** An unknown key that is a typo of `key` (already reported as such: "did you mean …?"). */
+function misspelled(raw: AppFileT, key: string): boolean {
+  const known = Object.keys(AppFile.properties);
+  return Object.keys(raw).some((k) => !known.includes(k) && suggest(k, known) === key);
 }
 
 function checkPolicies(list: PolicyFile[], s: Scope, gw: GatewayFacts): PolicyConfig[] {

@@ -57,12 +57,22 @@ export const Policy = StrictObject({
   issuers: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'service_auth: token issuers accepted besides service tokens.' })),
 });
 
+/** How requests reach an app: Gatehouse forwards them (proxy) or a proxy in front asks /.gatehouse/auth (forward_auth). */
+export const AppMode = Type.Union([Type.Literal('proxy'), Type.Literal('forward_auth')]);
+
 export const AppFile = StrictObject(
   {
     name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]*$', description: 'App name: lowercase letters, digits, - and _.' }),
     hosts: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Exact host names or wildcards (*.corp.example).' }),
     paths: Type.Optional(Type.Array(Type.String({ pattern: '^/' }), { minItems: 1, description: 'Path prefixes; default [/].' })),
-    upstream: Type.String({ minLength: 1, description: 'http:// or https:// URL of the application.' }),
+    upstream: Type.Optional(
+      Type.String({ minLength: 1, description: 'http:// or https:// URL of the application; required unless mode is forward_auth alone.' }),
+    ),
+    mode: Type.Optional(
+      Type.Union([...AppMode.anyOf, Type.Array(AppMode, { minItems: 1 })], {
+        description: 'proxy (default): Gatehouse forwards requests to upstream; forward_auth: a proxy in front (nginx, Traefik, Caddy, Envoy) asks /.gatehouse/auth; or both as a list.',
+      }),
+    ),
     ca: Type.Optional(Type.String({ description: 'PEM file of the CA that signs an https upstream.' })),
     timeout: Type.Optional(Duration),
     connect_timeout: Type.Optional(Duration),

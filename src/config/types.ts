@@ -18,7 +18,10 @@ export interface AppConfig {
   hosts: string[];
   /** Path prefixes, each starting with "/", no trailing slash except "/" itself; default ["/"]. */
   paths: string[];
-  upstream: URL;
+  /** Where proxy mode forwards; absent only when the app is served in forward_auth mode alone. */
+  upstream?: URL;
+  /** How requests reach the app (mode): forwarded by Gatehouse, and/or decided for a proxy in front. */
+  modes: { proxy: boolean; forwardAuth: boolean };
   /** PEM contents of the upstream CA, when `ca` is set. */
   ca?: string;
   /** No response headers within this → 504 (default 30s). A response already streaming is not cut by it. */

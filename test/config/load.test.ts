@@ -29,7 +29,7 @@ t.test('defaults of a minimal config', async (t) => {
   const app = c.apps[0]!;
   t.match(app, { name: 'wiki', hosts: ['wiki.corp.example'], paths: ['/'], timeoutMs: 30_000, connectTimeoutMs: 5_000, idleTimeoutMs: 60_000 });
   t.match(app, { showDenialReasons: false, passCredentials: false, audience: 'wiki', websocketOrigins: [] });
-  t.equal(app.upstream.href, 'http://127.0.0.1:3000/');
+  t.equal(app.upstream?.href, 'http://127.0.0.1:3000/');
   t.same(app.policies, [{ name: 'open', action: 'bypass', include: [{ everyone: true }] }]);
   t.ok(app.compiled, 'policies compiled');
   t.notOk('identityHeaders' in app || 'sessionDurationMs' in app || 'ca' in app);
@@ -64,14 +64,14 @@ policies:
   t.equal(c.session.keysFile, '/etc/gh/keys.json', 'absolute paths stay');
   t.same(c.session.cache, { maxEntries: 10, maxBytes: 2048, maxTtlMs: 600_000 });
   t.match(c.apps[0], { timeoutMs: 60_000, connectTimeoutMs: 2_000, idleTimeoutMs: 300_000, showDenialReasons: true, identityHeaders: 'pomerium', passCredentials: true, audience: 'wiki-aud' });
-  t.equal(c.apps[0]!.upstream.pathname, '/base');
+  t.equal(c.apps[0]!.upstream?.pathname, '/base');
 });
 
 t.test('the example configuration loads cleanly', async (t) => {
   const c = await load(t, resolve(import.meta.dirname, '../../gateway.example.yaml'));
   t.same(c.apps.map((a) => a.name), ['public', 'whoami']);
   t.same(c.apps.find((a) => a.name === 'whoami')?.hosts, ['localhost', '127.0.0.1']);
-  t.equal(c.apps.find((a) => a.name === 'whoami')?.upstream.href, 'http://127.0.0.1:8081/');
+  t.equal(c.apps.find((a) => a.name === 'whoami')?.upstream?.href, 'http://127.0.0.1:8081/');
   t.same(c.identityProviders.map((p) => [p.id, p.type]), [['local', 'local_users']]);
   t.equal(c.session.secureCookie, false);
   t.equal(c.session.cookie, 'gatehouse_session');

@@ -12,7 +12,7 @@ t.test('${NAME} is substituted in any string value; unset and malformed referenc
   const c = await load(t, file, { PORT: '18080', COOKIE: 'sess', UP_HOST: 'backend.internal' });
   t.same(c.listen, { host: '127.0.0.1', port: 18080 });
   t.equal(c.session.cookie, 'sess');
-  t.equal(c.apps[0]!.upstream.href, 'http://backend.internal:3000/$%7Bliteral%7D');
+  t.equal(c.apps[0]!.upstream?.href, 'http://backend.internal:3000/$%7Bliteral%7D');
 
   const broken = GATEWAY.replace('cookie: gh', 'cookie: ${MISSING}').replace('keys: ./keys.json', 'keys: ./${1BAD}/k.json');
   t.same(await problems(setup(t, {}, broken), {}), [

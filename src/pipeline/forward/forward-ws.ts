@@ -11,7 +11,7 @@ import type { AppConfig } from '../../config/types.js';
 import type { RequestContext } from '../../context.js';
 import { reject, type Rejection } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { ForwardEvents } from './forward.js';
+import { upstreamOf, type ForwardEvents } from './forward.js';
 
 interface Upgrade {
   ctx: RequestContext;
@@ -101,7 +101,7 @@ export class WebSocketForwarder {
   private target(app: AppConfig): { target: object; agent: HttpsAgent | false } {
     let t = this.targets.get(app);
     if (!t) {
-      const u = app.upstream;
+      const u = upstreamOf(app);
       const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
       const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
       t = {

@@ -85,9 +85,10 @@ export class Forwarder {
   private route(app: AppConfig): UpstreamRoute {
     let route = this.routes.get(app);
     if (!route) {
-      const { hostname, pathname, protocol } = app.upstream;
+      const upstream = upstreamOf(app);
+      const { hostname, pathname, protocol } = upstream;
       route = {
-        pool: this.pool(app),
+        pool: this.pool(app, upstream),
         base: pathname === '/' ? '' : pathname.replace(/\/$/, ''),
         // Without a servername undici derives one from the Host header we forward, per request (an
         // IPv6 regex over it, too): for an https upstream that would send the client's host as SNI
@@ -102,11 +103,11 @@ export class Forwarder {
   }
 
   /** One keep-alive pool per upstream origin, CA and connect timeout, kept across config reloads. */
-  private pool(app: AppConfig): Pool {
-    const key = `${app.upstream.origin}|${app.connectTimeoutMs}|${app.ca ?? ''}`;
+  private pool(app: AppConfig, upstream: URL): Pool {
+    const key = `${upstream.origin}|${app.connectTimeoutMs}|${app.ca ?? ''}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new Pool(app.upstream.origin, {
+      pool = new Pool(upstream.origin, {
         connections: 256,
         pipelining: 1,
         keepAliveTimeout: 30_000,
@@ -116,6 +117,12 @@ export class Forwarder {
     }
     return pool;
   }
+}
+
+/** The upstream of an app served in proxy mode (route never sends anything else here). */
+export function upstreamOf(app: AppConfig): URL {
+  if (!app.upstream) throw new Error(`app ${app.name} has no upstream: it is served in forward_auth mode only`);
+  return app.upstream;
 }
 
 interface UpstreamRoute {
