@@ -5,6 +5,13 @@ import type { AppConfig, GatewayConfig } from './config/types.js';
 import type { Decision, Identity, RequestFacts } from './policy/types.js';
 import type { Rejection, TokenReason } from './errors.js';
 
+/**
+ * How a forward-auth question names the request: X-Original-URL (nginx auth_request),
+ * X-Forwarded-Uri/-Host/-Method (Traefik ForwardAuth, Caddy forward_auth), or the path after
+ * /.gatehouse/auth (Envoy ext_authz's path_prefix).
+ */
+export type ForwardAuthStyle = 'original-url' | 'forwarded-uri' | 'path';
+
 /** How the identity on this request was presented. */
 export type CredentialSource = 'cookie' | 'bearer' | 'service_token';
 
@@ -14,8 +21,19 @@ export interface RequestContext {
   /** The config snapshot this request runs on from start to finish, even across a reload. */
   readonly config: GatewayConfig;
   readonly req: IncomingMessage;
+  /** The peer is in trusted_proxies: its X-Forwarded-* headers (and forward-auth questions) are believed. */
+  readonly trustedPeer: boolean;
+  /**
+   * Set by route when a proxy in front asks /.gatehouse/auth about a request it holds: which
+   * headers described that request. The fields below then describe the proxy's request, not ours.
+   */
+  forwardAuth: ForwardAuthStyle | undefined;
+  /** The request method (in forward-auth: the forwarded one). */
+  method: string;
   /** true for a WebSocket upgrade. */
-  readonly upgrade: boolean;
+  upgrade: boolean;
+  /** The Host as the client sent it (port included), for URLs the client is sent back to. */
+  authority: string;
   /** Lowercased host without port or trailing dot. */
   host: string;
   /** Normalised path (dot segments resolved) — the path routed, evaluated and forwarded. */

@@ -45,7 +45,7 @@ export class Recorder {
       app: (ctx.app as NonNullable<RequestContext['app']>).name,
       sessionId: who?.sessionId ?? null,
       email: who?.email ?? null,
-      method: ctx.req.method ?? '',
+      method: ctx.method,
       host: ctx.host,
       path: ctx.path,
       clientIp: ctx.clientIp,

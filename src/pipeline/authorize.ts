@@ -26,9 +26,9 @@ export function authorize(ctx: RequestContext, s: Services): Rejection | undefin
 function unauthenticated(ctx: RequestContext, s: Services): Rejection {
   const reason = ctx.credentialError ?? 'token_missing';
   const req = ctx.req;
-  const navigation = (req.method === 'GET' || req.method === 'HEAD') && !ctx.upgrade && (req.headers.accept ?? '').includes('text/html');
+  const navigation = (ctx.method === 'GET' || ctx.method === 'HEAD') && !ctx.upgrade && (req.headers.accept ?? '').includes('text/html');
   if (navigation && s.endpoints?.loginAvailable(ctx)) {
-    const original = `${ctx.proto}://${req.headers.host ?? ctx.host}${ctx.path}${ctx.query}`;
+    const original = `${ctx.proto}://${ctx.authority}${ctx.path}${ctx.query}`;
     return reject('unauthenticated', reason, { redirect: `/.gatehouse/login?rd=${encodeURIComponent(original)}` });
   }
   const realm = (ctx.app as NonNullable<RequestContext['app']>).name;
@@ -44,7 +44,7 @@ function originAllowed(ctx: RequestContext): boolean {
   if (app.websocketOrigins.includes(origin)) return true;
   try {
     const u = new URL(origin);
-    return u.host.toLowerCase() === (ctx.req.headers.host ?? '').toLowerCase();
+    return u.host.toLowerCase() === ctx.authority.toLowerCase();
   } catch {
     return false;
   }

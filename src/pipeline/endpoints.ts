@@ -10,7 +10,8 @@ import type { Services } from './services.js';
 export const HANDLED = 'handled' as const;
 
 export function endpoints(ctx: RequestContext, s: Services, res: ServerResponse | null): Rejection | typeof HANDLED | undefined | Promise<Rejection | typeof HANDLED | undefined> {
-  if (!ctx.path.startsWith(GATEHOUSE_PREFIX)) return undefined;
+  // A forward-auth question is about the proxy's request: Gatehouse's own pages never answer it.
+  if (ctx.forwardAuth !== undefined || !ctx.path.startsWith(GATEHOUSE_PREFIX)) return undefined;
   if (res === null) return reject('route_not_found', 'no_route');
   if (ctx.path === '/.gatehouse/certs') {
     const body = JSON.stringify(s.keys.publicJwks);

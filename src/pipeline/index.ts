@@ -3,6 +3,9 @@
 //   route ─▶ authenticate ─▶ endpoints ─▶ authorize ─▶ record ─▶ forward
 //    400/404   (never rejects)  /.gatehouse/*  401/302/403  (never waits)  502/504
 //
+// A forward-auth question (/.gatehouse/auth, from a proxy in front) walks the same list about the
+// proxy's request and ends in an answer instead of forward: 200 with the identity headers.
+//
 // A stage returns undefined to pass, a Rejection (an expected "no", as a value) or HANDLED when it
 // answered itself. `throw` is for bugs: it becomes a 500 with the request id. Stages only return a
 // Promise when they must wait (a cache miss); the runner stays synchronous otherwise.
@@ -15,6 +18,7 @@ import { reject, type Rejection } from '../errors.js';
 import { authenticate } from './authenticate.js';
 import { authorize } from './authorize.js';
 import { endpoints, HANDLED } from './endpoints.js';
+import { answerAllowed, forwardAuthRejection } from './forward-auth/answer.js';
 import { prepareUpstreamHeaders } from './forward/headers.js';
 import { record } from './record.js';
 import { clientInfo, requestId } from './request.js';
@@ -31,7 +35,6 @@ interface Transport {
   res: ServerResponse | null;
   socket: Duplex | null;
   head: Buffer | null;
-  trustedPeer: boolean;
 }
 
 export class Pipeline {
@@ -42,26 +45,26 @@ export class Pipeline {
 
   /** The data listener's 'request' handler. */
   handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const { ctx, trustedPeer } = this.createContext(req, false);
+    const ctx = this.createContext(req, false);
     res.once('close', () => this.finished(ctx, res));
-    this.runFrom(0, ctx, { res, socket: null, head: null, trustedPeer });
+    this.runFrom(0, ctx, { res, socket: null, head: null });
   };
 
   /** The data listener's 'upgrade' handler: WebSockets walk the same road. */
   handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     const upgrade = (req.headers.upgrade ?? '').toLowerCase();
-    const { ctx, trustedPeer } = this.createContext(req, true);
+    const ctx = this.createContext(req, true);
     if (upgrade !== 'websocket') {
       // h2c and other upgrades are never forwarded.
       sendUpgradeRejection(ctx, socket, reject('bad_request', 'unsupported_upgrade', { message: 'only WebSocket upgrades are supported' }));
       return;
     }
     socket.once('close', () => this.finished(ctx, null));
-    this.runFrom(0, ctx, { res: null, socket, head, trustedPeer });
+    this.runFrom(0, ctx, { res: null, socket, head });
   };
 
-  private createContext(req: IncomingMessage, upgrade: boolean): { ctx: RequestContext; trustedPeer: boolean } {
+  private createContext(req: IncomingMessage, upgrade: boolean): RequestContext {
     const config = this.configs.current;
     const tlsSocket = req.socket as TLSSocket;
     const client = clientInfo(req, config.trustedProxies, tlsSocket.encrypted === true);
@@ -79,7 +82,11 @@ export class Pipeline {
       startedAt: performance.now(),
       config,
       req,
+      trustedPeer: client.trustedPeer,
+      forwardAuth: undefined,
+      method: req.method ?? 'GET',
       upgrade,
+      authority: '',
       host: '',
       path: '',
       query: '',
@@ -99,7 +106,7 @@ export class Pipeline {
       status: undefined,
       bytes: undefined,
     };
-    return { ctx, trustedPeer: client.trustedPeer };
+    return ctx;
   }
 
   private runFrom(start: number, ctx: RequestContext, t: Transport): void {
@@ -123,7 +130,8 @@ export class Pipeline {
         return;
       }
     }
-    this.forward(ctx, t);
+    if (ctx.forwardAuth === undefined) this.forward(ctx, t);
+    else answerAllowed(ctx, this.s, t.res, t.socket);
   }
 
   private stop(ctx: RequestContext, t: Transport, r: Rejection | typeof HANDLED): void {
@@ -133,7 +141,8 @@ export class Pipeline {
     this.respond(ctx, t, r);
   }
 
-  private respond(ctx: RequestContext, t: Transport, r: Rejection): void {
+  private respond(ctx: RequestContext, t: Transport, rej: Rejection): void {
+    const r = ctx.forwardAuth === undefined ? rej : forwardAuthRejection(ctx, rej);
     if (t.res) sendRejection(ctx, t.res, r);
     else if (t.socket) sendUpgradeRejection(ctx, t.socket, r);
   }
@@ -145,7 +154,7 @@ export class Pipeline {
 
   private forward(ctx: RequestContext, t: Transport): void {
     try {
-      const hasBody = prepareUpstreamHeaders(ctx, this.s, t.trustedPeer);
+      const hasBody = prepareUpstreamHeaders(ctx, this.s, ctx.trustedPeer);
       const onFail = (rej: Rejection): void => this.respond(ctx, t, rej);
       if (t.res) this.s.forwarder.web(ctx, t.res, hasBody, onFail);
       else if (t.socket) {
@@ -170,7 +179,7 @@ export class Pipeline {
           requestId: ctx.requestId,
           clientIp: ctx.clientIp,
           app: ctx.app?.name,
-          method: ctx.req.method,
+          method: ctx.method,
           host: ctx.host,
           path: ctx.path,
           status,
@@ -181,6 +190,7 @@ export class Pipeline {
           policy: ctx.decision?.policy ?? undefined,
           reason: ctx.rejection?.reason ?? (ctx.decision && ctx.decision.outcome === 'deny' ? ctx.decision.reason : undefined),
           ws: ctx.upgrade || undefined,
+          forwardAuth: ctx.forwardAuth,
         },
         'request',
       );

@@ -120,7 +120,7 @@ export interface Reply {
 /** One HTTP/1.1 request with full control over headers (Host included). */
 export function request(
   port: number,
-  opts: { method?: string; path?: string; host?: string; headers?: Record<string, string | string[]>; body?: string | Buffer } = {},
+  opts: { method?: string; path?: string; host?: string; headers?: Record<string, string | string[]>; body?: string | Buffer; localAddress?: string } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -131,6 +131,7 @@ export function request(
         path: opts.path ?? '/',
         headers: { host: opts.host ?? 'app.test', ...(opts.headers ?? {}) },
         agent: false,
+        ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];

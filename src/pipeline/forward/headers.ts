@@ -117,7 +117,7 @@ function withoutSessionCookie(cookie: string | undefined, name: string): string 
   return kept || undefined;
 }
 
-function injectIdentity(h: IncomingHttpHeaders, ctx: RequestContext, s: Services): void {
+export function injectIdentity(h: IncomingHttpHeaders, ctx: RequestContext, s: Services): void {
   const identity = ctx.identity as NonNullable<RequestContext['identity']>;
   const app = ctx.app as NonNullable<RequestContext['app']>;
   const { email, userId: sub, groups, assertion } = s.assertions.upstream(identity, app.audience, app.jwtAssertion);
