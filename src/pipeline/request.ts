@@ -201,6 +201,18 @@ export function requestId(req: IncomingMessage, trustedPeer: boolean): string {
   return randomUUID();
 }
 
+/**
+ * The client sent a body that has not been read to its end. A response sent now must close the
+ * connection (`Connection: close`; Node ends the socket once the response is flushed): keeping it
+ * alive would hold the socket until the client finishes its body, which a client trickling one byte
+ * at a time never does, and would let a few such clients hold every connection the listener allows.
+ */
+export function bodyUnread(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 /** Does the client prefer an HTML page (a browser navigation)? */
 export function wantsHtml(req: IncomingMessage): boolean {
   const accept = req.headers.accept;

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import { ERRORS, type Rejection } from '../errors.js';
 import type { RequestContext } from '../context.js';
-import { wantsHtml } from './request.js';
+import { bodyUnread, wantsHtml } from './request.js';
 
 export function sendRejection(ctx: RequestContext, res: ServerResponse, rej: Rejection): void {
   const status = rej.redirect ? 302 : ERRORS[rej.code].status;
@@ -16,6 +16,7 @@ export function sendRejection(ctx: RequestContext, res: ServerResponse, rej: Rej
   }
   res.setHeader('x-request-id', ctx.requestId);
   res.setHeader('cache-control', 'no-store');
+  if (bodyUnread(ctx.req)) res.setHeader('connection', 'close');
   if (rej.headers) for (const [k, v] of Object.entries(rej.headers)) res.setHeader(k, v);
   if (rej.redirect) {
     res.statusCode = 302;

@@ -15,6 +15,7 @@ import type { RequestContext } from '../../context.js';
 import { reject, type Rejection } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { WebSocketForwarder } from './forward-ws.js';
+import { bodyUnread } from '../request.js';
 
 export interface ForwardEvents {
   upstreamError(app: string, kind: 'refused' | 'timeout' | 'reset' | 'truncated'): void;
@@ -167,6 +168,7 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
       out[name] = headers[name];
     }
     out['x-request-id'] = this.ctx.requestId;
+    if (bodyUnread(this.ctx.req)) out.connection = 'close'; // the upstream answered before the body was sent
     this.ctx.status = statusCode;
     res.writeHead(statusCode, statusMessage || undefined, out);
   }
