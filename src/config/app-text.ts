@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { compilePolicies } from '../policy/evaluate.js';
 import { substituteEnv } from './env.js';
-import { FileReport, parseYaml } from './positions.js';
+import { FileReport, parseYaml, YAML_LIMITS } from './positions.js';
 import { resolveApp, type GatewayFacts } from './resolve-app.js';
 import type { AppFileT } from './schema.js';
 import { Scope } from './scope.js';
@@ -52,7 +52,13 @@ export async function parseAppYaml(
     return failed(problems);
   }
   substituteEnv(doc, opts.env ?? process.env, report);
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount });
+  } catch (err) {
+    report.atOffset(0, `YAML: ${(err as Error).message}`); // "Excessive alias count indicates a resource exhaustion attack"
+    return failed(problems);
+  }
   const schema = validateSchema(data, appSchema, report);
   const scope = new Scope(report, schema, baseDir);
   const resolved = await resolveApp(data as AppFileT, scope, path, opts.facts ?? {});

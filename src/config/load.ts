@@ -6,7 +6,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { compilePolicies } from '../policy/evaluate.js';
 import { substituteEnv } from './env.js';
 import { normalizeHost } from './hosts.js';
-import { FileReport, parseYaml } from './positions.js';
+import { FileReport, parseYaml, YAML_LIMITS } from './positions.js';
 import { resolveApp, type GatewayFacts, type ResolvedApp } from './resolve-app.js';
 import { resolveGateway } from './resolve-gateway.js';
 import type { AppFileT, GatewayFileT } from './schema.js';
@@ -105,7 +105,7 @@ function analyse(path: string, shown: string, raw: Buffer, schema: typeof appSch
   substituteEnv(doc, env, report);
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: 100 });
+    data = doc.toJS({ maxAliasCount: YAML_LIMITS.maxAliasCount });
   } catch (err) {
     report.atOffset(0, `YAML: ${(err as Error).message}`);
     return { report, data: undefined, schema: null };

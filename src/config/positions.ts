@@ -17,9 +17,17 @@ export interface ParsedFile {
   lines: LineCounter;
 }
 
+/**
+ * Bounds on every YAML text Gatehouse reads (config files, the users file, admin request bodies):
+ * a "billion laughs" alias bomb or a huge file is a clear problem (a config error, a 400), never a
+ * 500 or an event loop busy for seconds. The largest real app file is a few KiB.
+ */
+export const YAML_LIMITS = { maxBytes: 1024 * 1024, maxAliasCount: 100 } as const;
+
 export function parseYaml(path: string, display: string, raw: Buffer): ParsedFile {
   const lines = new LineCounter();
-  const doc = parseDocument(raw.toString('utf8'), { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const text = raw.length > YAML_LIMITS.maxBytes ? '' : raw.toString('utf8'); // reported by reportSyntax
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   return { path, display, raw, doc, lines };
 }
 
@@ -101,6 +109,10 @@ export class FileReport {
 
   /** YAML syntax errors (and the multi-document error) of the parsed file. */
   reportSyntax(): boolean {
+    if (this.file.raw.length > YAML_LIMITS.maxBytes) {
+      this.atOffset(0, `YAML: the file is larger than ${YAML_LIMITS.maxBytes / 1024} KiB`);
+      return true;
+    }
     const doc = this.file.doc;
     let bad = doc.errors.length > 0;
     for (const err of doc.errors) this.atOffset(err.pos[0], `YAML: ${yamlMessage(err.message)}`);

@@ -7,6 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { Secret } from 'otpauth';
 import { parse } from 'yaml';
+import { YAML_LIMITS } from '../config/positions.js';
 import { isSecretHash } from '../auth/password.js';
 import type { Logger } from '../log.js';
 import { normEmail } from './throttle.js';
@@ -29,7 +30,8 @@ export interface ParsedUsers {
 
 /** Parses users.yaml (`users: [{email, name, groups, password_hash, totp_secret}]`). Throws on bad YAML. */
 export function parseUsers(text: string): ParsedUsers {
-  const doc = (parse(text) ?? {}) as { users?: unknown };
+  if (Buffer.byteLength(text) > YAML_LIMITS.maxBytes) throw new Error(`the users file is larger than ${YAML_LIMITS.maxBytes / 1024} KiB`);
+  const doc = (parse(text, { maxAliasCount: YAML_LIMITS.maxAliasCount }) ?? {}) as { users?: unknown };
   const list = doc.users ?? [];
   const users = new Map<string, LocalUser>();
   const problems: string[] = [];

@@ -68,6 +68,12 @@ t.test('policy-test errors: 404 for unknown names, 400 naming the field', async 
     t.equal(res.body.param, param, `${JSON.stringify(body)} names ${param}`);
     t.type(res.body.error, 'string');
   }
+  // A "billion laughs" alias bomb (issue 17 finding 7): a 400 naming app_yaml, not a 500.
+  const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`), 'name: wiki'].join('\n');
+  const bombed = await s.admin<Json & { problems: string[] }>('POST', '/admin/policy-test', { app_yaml: bomb });
+  t.equal(bombed.status, 400, 'an alias bomb is a 400');
+  t.equal(bombed.body.param, 'app_yaml');
+  t.match(bombed.body.problems, [/alias/]);
   const notJson = await s.admin<Json>('POST', '/admin/policy-test', '{"app": ');
   t.equal(notJson.status, 400);
   t.match(notJson.body.error, /not valid JSON/);

@@ -132,3 +132,10 @@ t.test('secret values are never echoed', async (t) => {
   const gw = `${GATEWAY}identity_providers:\n  - {id: corp, type: oidc, issuer: "https://idp.example", client_id: gh, client_secret: 123456789}\n`;
   t.same(await problems(setup(t, {}, gw)), ['gateway.yaml:11:89 identity_providers[0].client_secret: expected a string, got something else']);
 });
+
+t.test('YAML alias bombs and files over 1 MiB are config errors (issue 17 finding 7)', async (t) => {
+  const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(', ')}]`)].join('\n');
+  const big = `${APP()}# ${'x'.repeat(1024 * 1024)}\n`;
+  const file = setup(t, { 'bomb.yaml': `${bomb}\n`, 'wiki.yaml': big });
+  t.match(await problems(file), ['apps/bomb.yaml:1:1 YAML: Excessive alias count indicates a resource exhaustion attack', 'apps/wiki.yaml:1:1 YAML: the file is larger than 1024 KiB']);
+});
