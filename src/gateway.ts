@@ -203,6 +203,7 @@ export class Gateway {
   private async onReload(next: GatewayConfig): Promise<void> {
     this.services.metrics.reload(true);
     this.logger.level = next.logLevel;
+    if (this.dataServer) applyServerLimits(this.dataServer, next);
     try {
       await this.services.authenticator.update(next);
       this.adminTokens = await AdminTokens.load(next.admin.tokensFile);
@@ -215,11 +216,10 @@ export class Gateway {
     const pipeline = new Pipeline(this.configs, this.services);
     const l = config.limits;
     const serverOpts: http.ServerOptions = {
-      headersTimeout: l.headersTimeoutMs,
-      requestTimeout: l.requestTimeoutMs,
-      keepAliveTimeout: l.keepAliveTimeoutMs,
       maxHeaderSize: l.maxHeaderSize,
-      connectionsCheckingInterval: Math.min(1000, l.headersTimeoutMs),
+      // How often Node checks headers_timeout and request_timeout: fixed at start, so no shorter
+      // than a reload could need (a limit below a second is not a real configuration).
+      connectionsCheckingInterval: 1000,
     };
     this.dataServer = config.tls
       ? https.createServer({
@@ -230,7 +230,7 @@ export class Gateway {
           ...(config.tls.clientCa ? { ca: config.tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
         })
       : http.createServer(serverOpts);
-    this.dataServer.maxConnections = l.maxConnections;
+    applyServerLimits(this.dataServer, config);
     this.dataServer.maxHeadersCount = MAX_HEADER_COUNT + 1; // one more, so that too many is seen and refused
 
     this.dataServer.on('request', pipeline.handleRequest);
@@ -285,6 +285,15 @@ export class Gateway {
     await this.store.close();
     this.logger.info('gatehouse stopped');
   }
+}
+
+/** The data listener's limits, at start and on every reload (all but max_header_size apply live). */
+function applyServerLimits(server: http.Server, config: GatewayConfig): void {
+  const l = config.limits;
+  server.headersTimeout = l.headersTimeoutMs;
+  server.requestTimeout = l.requestTimeoutMs;
+  server.keepAliveTimeout = l.keepAliveTimeoutMs;
+  server.maxConnections = l.maxConnections;
 }
 
 function urlOf(server: http.Server, scheme: string): string {

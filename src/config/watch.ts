@@ -33,7 +33,7 @@ type Events = {
 };
 
 /** Settings read only at start, by name as written in gateway.yaml. */
-export const RESTART_SETTINGS = ['listen', 'admin.listen', 'tls', 'workers', 'store', 'session.keys'] as const;
+export const RESTART_SETTINGS = ['listen', 'admin.listen', 'tls', 'workers', 'store', 'session.keys', 'limits.max_header_size'] as const;
 
 const startValue: Record<(typeof RESTART_SETTINGS)[number], (c: GatewayConfig) => unknown> = {
   listen: (c) => c.listen,
@@ -42,6 +42,8 @@ const startValue: Record<(typeof RESTART_SETTINGS)[number], (c: GatewayConfig) =
   workers: (c) => c.workers,
   store: (c) => c.store,
   'session.keys': (c) => c.session.keysFile,
+  // Node's parser takes it when the listener is created; every other limit applies on reload.
+  'limits.max_header_size': (c) => c.limits.maxHeaderSize,
 };
 
 export class ConfigManager extends EventEmitter<Events> {
@@ -226,6 +228,7 @@ function keepStartSettings(next: GatewayConfig, boot: GatewayConfig): GatewayCon
     workers: boot.workers,
     store: boot.store,
     session: { ...next.session, keysFile: boot.session.keysFile },
+    limits: { ...next.limits, maxHeaderSize: boot.limits.maxHeaderSize },
     publicScheme: boot.tls ? 'https' : next.tls ? boot.publicScheme : next.publicScheme,
   };
   if (boot.tls) merged.tls = boot.tls;

@@ -5,7 +5,9 @@ import { unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { Gateway } from '../../src/gateway.js';
-import { adminFetch, bypassApp, request, startStack, startUpstream } from '../helpers/stack.js';
+import net from 'node:net';
+import { stringify } from 'yaml';
+import { adminFetch, baseGatewayConfig, bypassApp, rawRequest, request, startStack, startUpstream } from '../helpers/stack.js';
 
 async function eventually(fn: () => Promise<boolean>, ms = 2000): Promise<number> {
   const start = Date.now();
@@ -107,4 +109,26 @@ t.test('settings that need a restart are reported, not silently ignored', async 
   const status = await adminFetch(s, '/admin/config').then((r) => r.json() as Promise<{ pending_restart: string[] }>);
   t.ok(status.pending_restart.some((p) => p.includes('listen')), 'listen is reported as requiring a restart');
   t.equal((await request(s.port)).status, 200, 'still serving on the original port');
+});
+
+t.test('limits changed by a reload apply at once; max_header_size is reported as needing a restart', async (t) => {
+  const up = await startUpstream(t);
+  const s = await startStack(t, { apps: { app: bypassApp(up.url) } });
+  const gateway = { ...baseGatewayConfig(), limits: { max_connections: 1, headers_timeout: '1s', request_timeout: '1s', max_header_size: 32768 } };
+  writeFileSync(join(s.dir, 'gateway.yaml'), stringify(gateway));
+  t.equal(await s.gw.configs.reload('test'), true);
+  const status = await adminFetch(s, '/admin/config').then((r) => r.json() as Promise<{ pending_restart: string[] }>);
+  t.same(status.pending_restart, ['limits.max_header_size'], 'only max_header_size waits for a restart');
+
+  // headers_timeout 1s: a client that never finishes its headers is answered 408 and closed.
+  const slow = await rawRequest(s.port, 'GET / HTTP/1.1\r\nhost: app.test\r\n', 8000);
+  t.match(slow, /^HTTP\/1\.1 408 /, 'the new headers_timeout applies');
+  // max_connections 1: while one connection is open, a second is refused.
+  const held = net.connect(s.port, '127.0.0.1');
+  t.teardown(() => held.destroy());
+  await new Promise((r) => held.once('connect', r));
+  await new Promise((r) => setTimeout(r, 100));
+  const refused = await rawRequest(s.port, 'GET / HTTP/1.1\r\nhost: app.test\r\nconnection: close\r\n\r\n', 3000).catch(() => '');
+  t.equal(refused, '', 'the new max_connections applies');
+  held.destroy();
 });
