@@ -30,7 +30,7 @@ import {
 } from './db.js';
 import { notifyRevocations, RevocationWatcher } from './notify.js';
 import { PostgresQueries } from './queries.js';
-import { PostgresSignInState } from '../postgres-signin.js';
+import { PostgresSignInState } from './signin.js';
 import type {
   AppActivity,
   DecisionQuery,

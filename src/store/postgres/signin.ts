@@ -5,8 +5,8 @@
 // row lock, so failures counted on different instances at the same moment all count. Expired rows
 // are ignored by every read and deleted by the hourly purge.
 import type pg from 'pg';
-import { inTransaction, pgInt, type Tables } from './postgres/db.js';
-import type { SignInState, ThrottleEntry } from './types.js';
+import { inTransaction, pgInt, type Tables } from './db.js';
+import type { SignInState, ThrottleEntry } from '../types.js';
 
 interface ThrottleRow {
   key: string;
