@@ -27,6 +27,7 @@ export interface SessionColumns {
   revoked_at: number | null;
   revoked_by: string | null;
   revoke_reason: string | null;
+  login_id: string | null;
 }
 
 export interface ActivityColumns {
@@ -90,6 +91,7 @@ export function sessionFromColumns(r: SessionColumns): SessionRecord {
     revokedAt: r.revoked_at,
     revokedBy: r.revoked_by,
     revokeReason: r.revoke_reason,
+    loginId: r.login_id ?? null,
   };
 }
 

@@ -29,10 +29,12 @@ export interface SessionRecord {
   revokedAt: number | null;
   revokedBy: string | null;
   revokeReason: string | null;
+  /** The sign-in this session belongs to (gateway sessions; null for others and older ones). */
+  loginId: string | null;
 }
 
 /** Insert-or-touch: a new session is inserted whole; a known one gets last-seen fields updated. */
-export type SessionUpsert = Omit<SessionRecord, 'revokedAt' | 'revokedBy' | 'revokeReason'>;
+export type SessionUpsert = Omit<SessionRecord, 'revokedAt' | 'revokedBy' | 'revokeReason' | 'loginId'> & { loginId?: string | null };
 
 export interface AppActivity {
   sessionId: string;
@@ -90,6 +92,8 @@ export interface SessionQuery {
   user?: string;
   /** Sessions with recorded activity on this app. */
   app?: string;
+  /** Sessions of one sign-in (login_id). */
+  loginId?: string;
   /** true: not revoked and not expired at `now`; false: revoked or expired. */
   active?: boolean;
   /** Reference time for `active` (epoch ms); defaults to the current time. */
@@ -182,6 +186,8 @@ export interface Store {
   revokeSession(id: string, by: string, reason: string, at: number): Promise<boolean>;
   /** Revokes every unrevoked session of the user; returns their ids. */
   revokeUser(email: string, by: string, reason: string, at: number): Promise<string[]>;
+  /** Revokes every unrevoked session of one sign-in (login_id); returns their ids. */
+  revokeLogin(loginId: string, by: string, reason: string, at: number): Promise<string[]>;
   /** Sessions issued before `at` must log in again for `app` (a later cutoff only moves it forward). */
   revokeApp(app: string, at: number): Promise<void>;
   /** Every revoked session id still in the store, and every app cutoff. */

@@ -66,6 +66,41 @@ export function sessionCases(t: Test, open: OpenStore): void {
     t.same(await store.revokeUser('nobody@example.com', 'admin', 'x', T0), []);
   });
 
+  t.test('sessions of one sign-in (login id): listed and revoked together', async (t) => {
+    const store = await fresh(t, open);
+    await store.writeBatch({
+      ...emptyBatch(),
+      sessions: [
+        session('l1', { loginId: 'login-1' }),
+        session('l2', { loginId: 'login-1', email: 'ada@example.com', lastSeenAt: T0 + MIN }),
+        session('l3', { loginId: 'login-1' }),
+        session('o1', { loginId: 'login-2' }),
+        session('n1'),
+      ],
+      activity: [{ sessionId: 'l2', app: 'wiki', count: 1, firstSeenAt: T0 + MIN, lastSeenAt: T0 + MIN, lastPath: '/' }],
+    });
+    t.equal((await store.getSession('l1'))?.loginId, 'login-1');
+    t.equal((await store.getSession('n1'))?.loginId, null, 'sessions from before login ids have none');
+    const listed = await store.listSessions({ loginId: 'login-1', limit: 10 });
+    t.same(listed.items.map((s) => [s.id, s.apps]), [['l2', ['wiki']], ['l3', []], ['l1', []]], 'newest activity first, with their apps');
+    await store.revokeSession('l3', 'admin', 'earlier', T0);
+    const active = await store.listSessions({ loginId: 'login-1', active: true, now: T0 + 2 * MIN, limit: 10 });
+    t.same(active.items.map((s) => s.id).sort(), ['l1', 'l2']);
+
+    const ids = await store.revokeLogin('login-1', 'user', 'logout', T0 + 2 * MIN);
+    t.same([...ids].sort(), ['l1', 'l2']);
+    t.match(await store.getSession('l1'), { revokedAt: T0 + 2 * MIN, revokedBy: 'user', revokeReason: 'logout' });
+    t.equal((await store.getSession('l3'))?.revokeReason, 'earlier', 'an earlier revocation is kept');
+    t.equal((await store.getSession('o1'))?.revokedAt, null, 'another sign-in is untouched');
+    t.equal((await store.getSession('n1'))?.revokedAt, null);
+    t.same([...(await store.loadRevocations()).sessionIds].sort(), ['l1', 'l2', 'l3']);
+    t.same(await store.revokeLogin('login-unknown', 'user', 'logout', T0), []);
+
+    // A touch never sets or moves a session's login id.
+    await store.writeBatch({ ...emptyBatch(), sessions: [session('n1', { loginId: 'login-1', lastSeenAt: T0 + 3 * MIN })] });
+    t.equal((await store.getSession('n1'))?.loginId, null);
+  });
+
   t.test('revokeApp cutoffs load with the revocations and only move forward', async (t) => {
     const store = await fresh(t, open);
     t.same(await store.loadRevocations(), { sessionIds: [], appCutoffs: {} });

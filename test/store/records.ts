@@ -30,6 +30,7 @@ export function session(id: string, over: Partial<SessionUpsert> = {}): SessionU
     expiresAt: T0 + 8 * HOUR,
     firstSeenAt: T0,
     lastSeenAt: T0,
+    loginId: null,
     ...over,
   };
 }

@@ -130,4 +130,13 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX signin_throttle_locked ON ${s}.signin_throttle (locked_until);
     `,
   },
+  {
+    // Sessions of one sign-in share a login id, so sign-out can end them together (as in SQLite's 3).
+    version: 3,
+    name: 'sessions linked by sign-in',
+    sql: (s) => `
+      ALTER TABLE ${s}.sessions ADD COLUMN login_id TEXT COLLATE "C";
+      CREATE INDEX sessions_login ON ${s}.sessions (login_id) WHERE login_id IS NOT NULL;
+    `,
+  },
 ];

@@ -118,6 +118,7 @@ export class PostgresQueries {
     w.add('lower(s.email) = lower(?)', q.email);
     w.add('s.user_id = ?', q.user);
     w.add(`EXISTS (SELECT 1 FROM ${this.t.apps} a WHERE a.session_id = s.id AND a.app = ?)`, q.app);
+    w.add('s.login_id = ?', q.loginId);
     if (q.active !== undefined) {
       w.add(q.active ? 's.revoked_at IS NULL AND s.expires_at > ?' : '(s.revoked_at IS NOT NULL OR s.expires_at <= ?)', q.now ?? Date.now());
     }

@@ -73,6 +73,7 @@ export const SESSION_COLUMNS = columns<SessionUpsert>([
   ['expires_at', 'bigint', (s) => s.expiresAt],
   ['first_seen_at', 'bigint', (s) => s.firstSeenAt],
   ['last_seen_at', 'bigint', (s) => s.lastSeenAt],
+  ['login_id', 'text', (s) => pgText(s.loginId ?? null)],
 ]);
 
 export const TOUCH_COLUMNS = columns<SessionUpsert>([

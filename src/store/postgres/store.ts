@@ -76,17 +76,22 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
   return new PostgresStore(conn, createPool(conn, logger, opts.poolSize ?? 5), logger, opts);
 }
 
+/** Revokes the unrevoked sessions matching `where` ($4); rows locked in id order, like batches do, so a revocation never deadlocks with a batch. */
+function revokeWhere(t: Tables, where: string): string {
+  return `WITH target AS (
+      SELECT id FROM ${t.sessions} WHERE ${where} AND revoked_at IS NULL ORDER BY id FOR UPDATE
+    )
+    UPDATE ${t.sessions} s SET revoked_at = $1, revoked_by = $2, revoke_reason = $3
+    FROM target WHERE s.id = target.id RETURNING s.id`;
+}
+
 function statements(t: Tables) {
   return {
     revokeSession: `UPDATE ${t.sessions} SET revoked_at = $1, revoked_by = $2, revoke_reason = $3
       WHERE id = $4 AND revoked_at IS NULL`,
     sessionExists: `SELECT 1 FROM ${t.sessions} WHERE id = $1`,
-    // Rows locked in id order, like batches do, so a revocation never deadlocks with a batch.
-    revokeUser: `WITH target AS (
-        SELECT id FROM ${t.sessions} WHERE lower(email) = lower($4) AND revoked_at IS NULL ORDER BY id FOR UPDATE
-      )
-      UPDATE ${t.sessions} s SET revoked_at = $1, revoked_by = $2, revoke_reason = $3
-      FROM target WHERE s.id = target.id RETURNING s.id`,
+    revokeUser: revokeWhere(t, 'lower(email) = lower($4)'),
+    revokeLogin: revokeWhere(t, 'login_id = $4'),
     revokeApp: `INSERT INTO ${t.appRevocations} AS r (app, revoked_before) VALUES ($1, $2)
       ON CONFLICT (app) DO UPDATE SET revoked_before = greatest(r.revoked_before, excluded.revoked_before)
       RETURNING revoked_before`,
@@ -159,8 +164,17 @@ export class PostgresStore implements Store {
   }
 
   revokeUser(email: string, by: string, reason: string, at: number): Promise<string[]> {
+    return this.revokeMany(this.st.revokeUser, [pgInt(at), pgText(by), pgText(reason), pgText(email)]);
+  }
+
+  revokeLogin(loginId: string, by: string, reason: string, at: number): Promise<string[]> {
+    return this.revokeMany(this.st.revokeLogin, [pgInt(at), pgText(by), pgText(reason), pgText(loginId)]);
+  }
+
+  /** One revoking UPDATE … RETURNING id, durable, and announced to the other instances. */
+  private revokeMany(sql: string, params: unknown[]): Promise<string[]> {
     return this.durably(async (c) => {
-      const ids = (await c.query<{ id: string }>(this.st.revokeUser, [pgInt(at), pgText(by), pgText(reason), pgText(email)])).rows.map((r) => r.id);
+      const ids = (await c.query<{ id: string }>(sql, params)).rows.map((r) => r.id);
       await notifyRevocations(c, this.schema, { sessionIds: ids });
       return ids;
     });

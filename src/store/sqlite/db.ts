@@ -103,3 +103,15 @@ export async function retryBusy<T>(fn: () => T, delaysMs: readonly number[] = [2
     }
   }
 }
+
+/** A durable write: synchronous=FULL for this one IMMEDIATE transaction, then back to NORMAL. */
+export function durably<T>(db: Database.Database, fn: () => T): Promise<T> {
+  return retryBusy(() => {
+    db.pragma('synchronous = FULL');
+    try {
+      return db.transaction(fn).immediate();
+    } finally {
+      db.pragma('synchronous = NORMAL');
+    }
+  });
+}

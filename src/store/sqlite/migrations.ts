@@ -114,4 +114,14 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX decisions_request_tail ON decisions (substr(request_id, -1), id, request_id);
     `,
   },
+  {
+    // Sessions of one sign-in (the login host's and the app hosts it handed off to, and a later
+    // sign-in in the same browser) share a login id, so sign-out can end them together.
+    version: 3,
+    name: 'sessions linked by sign-in',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN login_id TEXT;
+      CREATE INDEX sessions_login ON sessions (login_id) WHERE login_id IS NOT NULL;
+    `,
+  },
 ];

@@ -66,6 +66,7 @@ export class SqliteQueries {
     filter('e', 's.email = ?', q.email);
     filter('u', 's.user_id = ?', q.user);
     filter('a', 'EXISTS (SELECT 1 FROM session_apps a WHERE a.session_id = s.id AND a.app = ?)', q.app);
+    filter('l', 's.login_id = ?', q.loginId);
     if (q.active !== undefined) {
       key += q.active ? 'A' : 'I';
       where.push(q.active ? 's.revoked_at IS NULL AND s.expires_at > ?' : '(s.revoked_at IS NOT NULL OR s.expires_at <= ?)');

@@ -32,7 +32,7 @@ export function sessionFromRow(r: SessionRow): SessionRecord {
 /** The columns a new session is inserted with (every one but the revocation ones), in order. */
 export const SESSION_INSERT_COLUMNS =
   'id, kind, user_id, email, name, idp, issuer, groups, amr, claims, login_ip, login_user_agent, login_country, ' +
-  'last_ip, last_user_agent, device, issued_at, expires_at, first_seen_at, last_seen_at';
+  'last_ip, last_user_agent, device, issued_at, expires_at, first_seen_at, last_seen_at, login_id';
 
 /** Positional parameters of SESSION_INSERT_COLUMNS, written into `out` (reused across sessions). */
 export function sessionInsertParams(s: SessionUpsert, out: Array<string | number | null>): Array<string | number | null> {
@@ -57,6 +57,7 @@ export function sessionInsertParams(s: SessionUpsert, out: Array<string | number
   out[17] = s.expiresAt;
   out[18] = s.firstSeenAt;
   out[19] = s.lastSeenAt;
+  out[20] = s.loginId ?? null;
   return out;
 }
 

@@ -14,7 +14,7 @@ import { deleteInChunks } from '../purge.js';
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { diffIdentity } from '../identity-diff.js';
-import { openDatabase, retryBusy } from './db.js';
+import { durably, openDatabase, retryBusy } from './db.js';
 import { SqliteQueries } from './queries.js';
 import {
   activityFromRow,
@@ -47,7 +47,6 @@ import type {
 export { StoreCorruptError } from './db.js';
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 50;
-/** Rows deleted per purge statement; the event loop gets a turn between chunks. */
 
 export interface SqliteStoreOptions {
   /** How long one statement may wait for a lock (blocking the event loop). Default 50 ms. */
@@ -72,6 +71,9 @@ function insertDecisionsSql(rows: number): string {
   return `INSERT INTO decisions (request_id, time, app, session_id, email, method, host, path,
     client_ip, outcome, policy, reason, reasons, config_hash) VALUES ${Array(rows).fill(row).join(', ')}`;
 }
+
+/** Revokes the unrevoked sessions matching `where`; an already revoked one keeps its first revocation. */
+const revokeWhere = (where: string) => `UPDATE sessions SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE ${where} AND revoked_at IS NULL`;
 
 function prepare(db: Database.Database) {
   const cols = SESSION_INSERT_COLUMNS;
@@ -103,13 +105,9 @@ function prepare(db: Database.Database) {
     // sessions_last_seen entry.
     touchFromActivity: db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?'),
     insertDecisions: DECISION_CHUNKS.map((rows) => db.prepare(insertDecisionsSql(rows))),
-    revokeSession: db.prepare(
-      'UPDATE sessions SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL',
-    ),
-    revokeUser: db
-      .prepare(`UPDATE sessions SET revoked_at = ?, revoked_by = ?, revoke_reason = ?
-        WHERE email = ? AND revoked_at IS NULL RETURNING id`)
-      .pluck(),
+    revokeSession: db.prepare(revokeWhere('id = ?')),
+    revokeUser: db.prepare(`${revokeWhere('email = ?')} RETURNING id`).pluck(),
+    revokeLogin: db.prepare(`${revokeWhere('login_id = ?')} RETURNING id`).pluck(),
     revokeApp: db.prepare(`INSERT INTO app_revocations (app, revoked_before) VALUES (?, ?)
       ON CONFLICT (app) DO UPDATE SET revoked_before = max(revoked_before, excluded.revoked_before)`),
     revokedIds: db.prepare('SELECT id FROM sessions WHERE revoked_at IS NOT NULL').pluck(),
@@ -201,16 +199,8 @@ export class SqliteStore implements Store {
     if (change) this.st.insertChange.run(s.email, s.issuedAt, s.id, JSON.stringify(change));
   }
 
-  /** A durable write: synchronous=FULL for this one transaction, then back to NORMAL. */
   private durably<T>(fn: () => T): Promise<T> {
-    return retryBusy(() => {
-      this.db.pragma('synchronous = FULL');
-      try {
-        return this.db.transaction(fn).immediate();
-      } finally {
-        this.db.pragma('synchronous = NORMAL');
-      }
-    });
+    return durably(this.db, fn);
   }
 
   revokeSession(id: string, by: string, reason: string, at: number): Promise<boolean> {
@@ -223,6 +213,10 @@ export class SqliteStore implements Store {
 
   revokeUser(email: string, by: string, reason: string, at: number): Promise<string[]> {
     return this.durably(() => this.st.revokeUser.all(at, by, reason, email) as string[]);
+  }
+
+  revokeLogin(loginId: string, by: string, reason: string, at: number): Promise<string[]> {
+    return this.durably(() => this.st.revokeLogin.all(at, by, reason, loginId) as string[]);
   }
 
   async revokeApp(app: string, at: number): Promise<void> {
