@@ -164,9 +164,18 @@ export class Gateway {
   }
 
   /** Log a user out everywhere; returns the revoked session ids. */
-  async revokeUser(email: string, by: string, reason: string): Promise<string[]> {
+  revokeUser(email: string, by: string, reason: string): Promise<string[]> {
+    return this.revokeEach((at) => this.store.revokeUser(email, by, reason, at));
+  }
+
+  /** End one sign-in everywhere: every session linked to it (login_id); returns their ids. */
+  revokeLogin(loginId: string, by: string, reason: string): Promise<string[]> {
+    return this.revokeEach((at) => this.store.revokeLogin(loginId, by, reason, at));
+  }
+
+  private async revokeEach(write: (at: number) => Promise<string[]>): Promise<string[]> {
     await this.writer.flush();
-    const ids = await this.store.revokeUser(email, by, reason, Date.now());
+    const ids = await write(Date.now());
     for (const id of ids) this.services.revocations.revokeSession(id);
     return ids;
   }

@@ -1,5 +1,6 @@
 // What the audit keeps of a request: its session (whole on first sight) and, for rejections or with
 // audit.record_allowed: all, its decision. Hands them to the batching writer and never waits.
+import { loginIdOf } from '../auth/session-token.js';
 import type { RequestContext } from '../context.js';
 import type { Rejection } from '../errors.js';
 import type { Identity } from '../policy/types.js';
@@ -84,6 +85,7 @@ export function sessionUpsert(identity: Identity, ctx: RequestContext, now: numb
     expiresAt: identity.expiresAt * 1000,
     firstSeenAt: now,
     lastSeenAt: now,
+    loginId: loginIdOf(identity),
   };
 }
 

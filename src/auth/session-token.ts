@@ -2,6 +2,7 @@
 // audit and revocations use), signed with the newest key of the KeySet.
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
+import type { Identity } from '../policy/types.js';
 import type { KeySet } from './keys.js';
 import { GATEWAY_AUDIENCE, GATEWAY_ISSUER } from './verify.js';
 
@@ -22,6 +23,18 @@ export interface MintedSession {
   /** Epoch seconds. */
   issuedAt: number;
   expiresAt: number;
+}
+
+/**
+ * The claim linking the sessions of one sign-in: the login host's session, the app hosts it hands
+ * off to, and a later sign-in in the same browser. Sign-out revokes them together.
+ */
+export const LOGIN_ID_CLAIM = 'login_id';
+
+/** The sign-in a gateway session belongs to; null for other credentials and older sessions. */
+export function loginIdOf(identity: Identity): string | null {
+  const v = identity.kind === 'session' ? identity.claims[LOGIN_ID_CLAIM] : undefined;
+  return typeof v === 'string' && v !== '' ? v : null;
 }
 
 // Set by the gateway only; an extra claim of the same name is ignored.

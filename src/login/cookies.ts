@@ -25,8 +25,14 @@ export function cookieDomainFor(ctx: RequestContext, host: string = ctx.host): s
   return host === d || host.endsWith(`.${d}`) ? d : undefined;
 }
 
+/**
+ * The session cookie outlives its token by a day, so a browser coming back after expiry still
+ * presents it: the token is refused (`expired`) and the sign-in page can say why.
+ */
+export const EXPIRED_NOTICE_SEC = 86_400;
+
 export function sessionCookie(ctx: RequestContext, token: string, expiresAtSec: number, now = Date.now()): string {
-  const maxAge = Math.max(0, expiresAtSec - Math.floor(now / 1000));
+  const maxAge = Math.max(0, expiresAtSec - Math.floor(now / 1000)) + EXPIRED_NOTICE_SEC;
   const domain = cookieDomainFor(ctx);
   return serialize(ctx.config.session.cookie, token, { ...base(ctx), maxAge, ...(domain ? { domain } : {}) });
 }

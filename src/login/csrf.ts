@@ -8,6 +8,8 @@ import { CSRF_COOKIE, helperCookie, readCookie } from './cookies.js';
 
 const COOKIE_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 const MAX_AGE_SEC = 3600;
+/** How long the one-time-code step may follow the password step. */
+export const TICKET_TTL_MS = 5 * 60_000;
 
 export class Csrf {
   private readonly key: Buffer;
@@ -27,6 +29,24 @@ export class Csrf {
     const value = existing && COOKIE_SHAPE.test(existing) ? existing : randomBytes(32).toString('base64url');
     const token = this.mac(value).toString('base64url');
     return value === existing ? { token } : { token, cookie: helperCookie(ctx, CSRF_COOKIE, value, MAX_AGE_SEC) };
+  }
+
+  /**
+   * A ticket saying "the password step passed for `subject`" in this browser: an expiry and an HMAC
+   * over it, the subject and the CSRF cookie (so it is good nowhere else). Call after verify().
+   */
+  ticket(ctx: RequestContext, subject: string, now = Date.now()): string {
+    const expires = String(now + TICKET_TTL_MS);
+    return `${expires}.${this.mac(`ticket\n${readCookie(ctx, CSRF_COOKIE) ?? ''}\n${subject}\n${expires}`).toString('base64url')}`;
+  }
+
+  verifyTicket(ctx: RequestContext, subject: string, ticket: string, now = Date.now()): boolean {
+    const value = readCookie(ctx, CSRF_COOKIE);
+    const m = /^(\d{1,15})\.([A-Za-z0-9_-]{43})$/.exec(ticket);
+    if (!value || !m || Number(m[1]) < now) return false;
+    const given = Buffer.from(m[2] as string, 'base64url');
+    const expected = this.mac(`ticket\n${value}\n${subject}\n${m[1]}`);
+    return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
   verify(ctx: RequestContext, token: unknown): boolean {

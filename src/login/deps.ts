@@ -36,6 +36,10 @@ export interface LoginDeps {
   isRevoked(identity: Identity, appName: string): boolean;
   /** In-memory only: refused by this process even when the store could not be written. */
   revokeInMemory(id: string): void;
+  /** Every session linked to one sign-in (login_id), durable + in memory; returns their ids. */
+  revokeLogin(loginId: string, by: string, reason: string): Promise<string[]>;
+  /** Every session of the account (by email), durable + in memory; returns their ids. */
+  revokeUser(email: string, by: string, reason: string): Promise<string[]>;
 }
 
 export function query(ctx: RequestContext): URLSearchParams {
@@ -61,5 +65,5 @@ export function loginHref(rd: URL | string, extra: Record<string, string | null>
 }
 
 export function fail(ctx: RequestContext, res: ServerResponse, status: number, title: string, message: string, againHref?: string, cookies: string[] = []): void {
-  sendHtml(ctx, res, status, errorPage(title, message, ctx.requestId, againHref), cookies);
+  sendHtml(ctx, res, status, errorPage(ctx, status, title, message, againHref), cookies);
 }

@@ -1,19 +1,11 @@
-// Response helpers for every login page: HTML-escaped templates, one strict header set (CSP, no-store,
+// Response helpers for every login page: the shared page shell (src/pages), one strict header set (CSP, no-store,
 // no framing, no referrer to other sites — login URLs carry rd, callback URLs carry codes; not
 // no-referrer, which makes browsers send "Origin: null" on the form POST), JSON and redirects.
 import type { ServerResponse } from 'node:http';
 import type { RequestContext } from '../context.js';
+import { PAGE_CSP, renderPage, type PageOptions } from '../pages/template.js';
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes text for HTML element content and quoted attribute values. */
-export function esc(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
-}
-
-// No script at all; inline styles only. form-action is left out on purpose: a successful sign-in
-// redirects the form POST to the app host, which may be another origin (the handoff).
-export const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'";
+export { esc } from '../pages/template.js';
 
 function securityHeaders(ctx: RequestContext, res: ServerResponse, cookies: string[]): void {
   res.setHeader('x-request-id', ctx.requestId);
@@ -37,7 +29,7 @@ function finish(ctx: RequestContext, res: ServerResponse, status: number, type: 
 
 export function sendHtml(ctx: RequestContext, res: ServerResponse, status: number, html: string, cookies: string[] = []): void {
   securityHeaders(ctx, res, cookies);
-  res.setHeader('content-security-policy', CSP);
+  res.setHeader('content-security-policy', PAGE_CSP);
   finish(ctx, res, status, 'text/html; charset=utf-8', html);
 }
 
@@ -54,22 +46,8 @@ export function redirect(ctx: RequestContext, res: ServerResponse, location: str
   finish(ctx, res, status, 'text/plain; charset=utf-8', '');
 }
 
-/** The page frame every login page shares. `body` must already be escaped HTML. */
-export function layout(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="same-origin"><title>${esc(title)} · Gatehouse</title>
-<style>
-body{font:15px/1.5 system-ui,sans-serif;background:#f4f5f7;color:#1d2330;margin:0}
-main{max-width:26rem;margin:4rem auto;background:#fff;border-radius:8px;padding:2rem;box-shadow:0 1px 3px #0002}
-h1{font-size:1.3rem;margin:0 0 1rem}label{display:block;margin:.8rem 0 .2rem;font-weight:600}
-input{width:100%;box-sizing:border-box;padding:.5rem;font:inherit;border:1px solid #bbc;border-radius:4px}
-button,.button{display:block;width:100%;margin-top:1.2rem;padding:.6rem;font:inherit;background:#2456c8;color:#fff;border:0;border-radius:4px;text-align:center;text-decoration:none;cursor:pointer}
-.error{background:#fdecea;color:#8a1c12;padding:.6rem;border-radius:4px}.muted{color:#667;font-size:.9em}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:top;padding:.25rem .4rem;border-bottom:1px solid #eee;word-break:break-all}
-</style></head><body><main>
-<h1>${esc(title)}</h1>
-${body}
-</main></body></html>
-`;
+/** A page in the shared shell, with this request's id and time. `body` must already be escaped HTML. */
+export function page(ctx: RequestContext, title: string, body: string, opts: Pick<PageOptions, 'app' | 'wide'> = {}): string {
+  const app = opts.app === undefined ? (ctx.app?.name ?? null) : opts.app;
+  return renderPage({ title, body, requestId: ctx.requestId, time: Date.now(), app, ...(opts.wide ? { wide: true } : {}) });
 }

@@ -7,7 +7,8 @@ import type { RequestContext } from '../context.js';
 import type { Identity } from '../policy/types.js';
 import type { SessionRecord } from '../store/types.js';
 import { loginHref, query, type LoginDeps } from './deps.js';
-import { esc, layout, redirect, sendHtml, sendJson } from './html.js';
+import { facts, timeHtml } from '../pages/template.js';
+import { esc, page, redirect, sendHtml, sendJson } from './html.js';
 import { signOutForm } from './pages.js';
 import { IDENTITY_PATH, originOf } from './redirect.js';
 
@@ -27,11 +28,12 @@ export async function identity(d: LoginDeps, ctx: RequestContext, res: ServerRes
   if (!id) {
     if (!json && d.registry.allowed(ctx.config, ctx.app).length > 0) return redirect(ctx, res, loginHref(`${originOf(ctx)}${IDENTITY_PATH}`));
     const body = { error: 'unauthenticated', reason: ctx.credentialError ?? 'token_missing', request_id: ctx.requestId };
-    return json ? sendJson(ctx, res, 401, body) : sendHtml(ctx, res, 401, layout('Not signed in', '<p>You are not signed in.</p>'));
+    return json ? sendJson(ctx, res, 401, body) : sendHtml(ctx, res, 401, page(ctx, 'Not signed in', '<p class="lead">You are not signed in.</p>'));
   }
-  const view = describeIdentity(ctx, id, await recorded(d, id.sessionId));
+  const rec = await recorded(d, id.sessionId);
+  const view = describeIdentity(ctx, id, rec);
   if (json) return sendJson(ctx, res, 200, view);
-  sendHtml(ctx, res, 200, identityPage(view));
+  sendHtml(ctx, res, 200, identityPage(ctx, view, id, rec));
 }
 
 /** The session as recorded at sign-in; a session signed in a moment ago may still be queued. */
@@ -72,21 +74,32 @@ export function describeIdentity(ctx: RequestContext, id: Identity, rec: Session
 
 type View = ReturnType<typeof describeIdentity>;
 
-function identityPage(v: View): string {
-  const row = (k: string, val: unknown) => `<tr><th>${esc(k)}</th><td>${esc(Array.isArray(val) ? val.join(', ') : (val ?? '—'))}</td></tr>`;
-  const s = v.at_sign_in;
-  return layout(
+function identityPage(ctx: RequestContext, v: View, id: Identity, rec: SessionRecord | null): string {
+  const text = (val: unknown) => (val === null || val === undefined || (Array.isArray(val) && val.length === 0) ? '—' : esc(Array.isArray(val) ? val.join(', ') : val));
+  const rows: Array<[string, string]> = [
+    ['Email', text(v.email)],
+    ['Name', text(v.name)],
+    ['User id', `<code>${text(v.subject)}</code>`],
+    ['Groups', text(v.groups)],
+    ['Signed in with', text(v.idp)],
+    ['Authentication methods', text(v.amr)],
+    ['Session id', `<code>${text(v.session_id)}</code>`],
+    ['Issued', timeHtml(id.issuedAt * 1000)],
+    ['Expires', timeHtml(id.expiresAt * 1000)],
+    ['Sign-in time', timeHtml(rec?.firstSeenAt)],
+    ['Client address at sign-in', text(v.at_sign_in?.client_ip)],
+    ['Browser at sign-in', text(v.at_sign_in?.user_agent)],
+  ];
+  if (v.at_sign_in?.country) rows.push(['Country at sign-in', text(v.at_sign_in.country)]);
+  rows.push(['Client address now', text(v.this_request.client_ip)]);
+  return page(
+    ctx,
     'Your identity',
-    `<p class="muted">This is what Gatehouse knows about you and what access policies see. If you are denied
+    `<p class="lead">This is what Gatehouse knows about you and what access policies see. If you are denied
 access, send this page (or <a href="?format=json">its JSON</a>) to your administrator.</p>
-<table>
-${row('Email', v.email)}${row('Name', v.name)}${row('User id', v.subject)}${row('Groups', v.groups)}
-${row('Signed in with', v.idp)}${row('Authentication methods', v.amr)}${row('Session id', v.session_id)}
-${row('Issued', v.issued_at)}${row('Expires', v.expires_at)}
-${row('Sign-in time', s?.time)}${row('Client address at sign-in', s?.client_ip)}${row('Browser at sign-in', s?.user_agent)}
-${s?.country ? row('Country at sign-in', s.country) : ''}${row('Client address now', v.this_request.client_ip)}${row('Request id', v.request_id)}
-</table>
+${facts(rows)}
 <details><summary>All claims</summary><pre>${esc(JSON.stringify(v.claims, null, 2))}</pre></details>
 ${signOutForm()}`,
+    { wide: true },
   );
 }

@@ -59,6 +59,8 @@ export async function installLogin(g: Gateway): Promise<LoginModule> {
     revokeSession: (id, by, reason) => g.revokeSession(id, by, reason),
     isRevoked: (identity, app) => g.services.revocations.isRevoked(identity, app),
     revokeInMemory: (id) => g.services.revocations.revokeSession(id),
+    revokeLogin: (loginId, by, reason) => g.revokeLogin(loginId, by, reason),
+    revokeUser: (email, by, reason) => g.revokeUser(email, by, reason),
   };
   const prepare = (c: GatewayConfig) => {
     registry.providersFor(c);

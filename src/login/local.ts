@@ -20,7 +20,12 @@ const MAX_PASSWORD = 1024;
 /** otpauth's default period (30 s). */
 const TOTP_PERIOD_MS = 30_000;
 
-export type LocalResult = { ok: true; claims: SessionClaims } | { ok: false; reason: 'invalid' } | { ok: false; reason: 'locked'; lockout: Lockout };
+export type LocalResult =
+  | { ok: true; claims: SessionClaims }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'locked'; lockout: Lockout }
+  /** The password is right and the user has TOTP, but no code was sent: ask for it (not a failure). */
+  | { ok: false; reason: 'code_required' };
 
 // One dummy hash per scrypt parameter set, computed once.
 const dummies = new Map<string, Promise<string>>();
@@ -65,15 +70,15 @@ export class LocalProvider {
     return this.users.start();
   }
 
-  async signIn(emailInput: string, password: string, code: string, clientIp: string): Promise<LocalResult> {
+  /** `password` null: the password step already passed (the caller checked its ticket); only the code is checked. */
+  async signIn(emailInput: string, password: string | null, code: string, clientIp: string): Promise<LocalResult> {
     const email = normEmail(emailInput.slice(0, MAX_EMAIL));
     const locked = await this.throttle.locked(email, clientIp);
     if (locked) return { ok: false, reason: 'locked', lockout: locked };
     await this.users.refresh();
     const user = this.users.get(email);
-    // The same parameters as a real user's hash, so timing does not tell who has an account.
-    const hash = user?.passwordHash ?? (await dummyHash(paramsOf(this.sampleHash())));
-    const passwordOk = (await verifySecret(password.slice(0, MAX_PASSWORD), hash)) && user !== undefined;
+    const passwordOk = password === null ? user !== undefined : await this.checkPassword(user, password);
+    if (passwordOk && user?.totpSecret && password !== null && code.trim() === '') return { ok: false, reason: 'code_required' };
     const step = user?.totpSecret ? this.totpStep(user, code) : null;
     const codeOk = !user?.totpSecret || step !== null;
     // Only a right password and a valid code spend the code: a wrong password must not burn it.
@@ -94,6 +99,12 @@ export class LocalProvider {
         amr: user.totpSecret ? ['pwd', 'mfa'] : ['pwd'],
       },
     };
+  }
+
+  private async checkPassword(user: LocalUser | undefined, password: string): Promise<boolean> {
+    // The same parameters as a real user's hash, so timing does not tell who has an account.
+    const hash = user?.passwordHash ?? (await dummyHash(paramsOf(this.sampleHash())));
+    return (await verifySecret(password.slice(0, MAX_PASSWORD), hash)) && user !== undefined;
   }
 
   /** The time step of a valid code (±1 step of clock drift), or null. */

@@ -2,7 +2,8 @@
 // network context (client address, user agent, country) — before it is ever used.
 import type { AppConfig } from '../config/types.js';
 import type { RequestContext } from '../context.js';
-import { mintSessionToken, type MintedSession, type SessionClaims } from '../auth/session-token.js';
+import { randomUUID } from 'node:crypto';
+import { LOGIN_ID_CLAIM, loginIdOf, mintSessionToken, type MintedSession, type SessionClaims } from '../auth/session-token.js';
 import { GATEWAY_AUDIENCE, GATEWAY_ISSUER } from '../auth/verify.js';
 import type { KeySet } from '../auth/keys.js';
 import type { Identity } from '../policy/types.js';
@@ -10,7 +11,7 @@ import { sessionUpsert, type Recorder } from '../audit/recorder.js';
 
 /** Browsers drop cookies over 4096 bytes (name, value and attributes together). */
 export const MAX_TOKEN_BYTES = 3800;
-const CORE = ['sub', 'email', 'name', 'groups', 'idp', 'amr'];
+const CORE = ['sub', 'email', 'name', 'groups', 'idp', 'amr', LOGIN_ID_CLAIM];
 
 export interface SessionDeps {
   keys(): KeySet;
@@ -28,8 +29,20 @@ export function sessionDuration(ctx: RequestContext, app: AppConfig | undefined)
   return app?.sessionDurationMs ?? ctx.config.session.durationMs;
 }
 
-export async function issueSession(deps: SessionDeps, ctx: RequestContext, claims: SessionClaims, durationMs: number): Promise<MintedSession> {
+/**
+ * The sign-in a new session joins: the one of the session this browser already has on this host
+ * (a sign-in for an app that needs a shorter session, or as someone else), else a new one. A
+ * session from before login ids counts as its own sign-in.
+ */
+function loginIdFor(ctx: RequestContext): string {
+  const id = ctx.identity;
+  if (id?.kind !== 'session' || ctx.credentialSource !== 'cookie') return randomUUID();
+  return loginIdOf(id) ?? id.sessionId;
+}
+
+export async function issueSession(deps: SessionDeps, ctx: RequestContext, idpClaims: SessionClaims, durationMs: number): Promise<MintedSession> {
   const now = Date.now();
+  let claims: SessionClaims = { ...idpClaims, [LOGIN_ID_CLAIM]: loginIdFor(ctx) };
   let minted = await mintSessionToken(deps.keys(), claims, durationMs, now);
   if (minted.token.length > MAX_TOKEN_BYTES) {
     // Keep the identity policies need; drop the carried-along extras.

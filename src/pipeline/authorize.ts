@@ -29,7 +29,9 @@ function unauthenticated(ctx: RequestContext, s: Services): Rejection {
   const navigation = (ctx.method === 'GET' || ctx.method === 'HEAD') && !ctx.upgrade && (req.headers.accept ?? '').includes('text/html');
   if (navigation && s.endpoints?.loginAvailable(ctx)) {
     const original = `${ctx.proto}://${ctx.authority}${ctx.path}${ctx.query}`;
-    return reject('unauthenticated', reason, { redirect: `/.gatehouse/login?rd=${encodeURIComponent(original)}` });
+    // The sign-in page says why a session stopped working (a closed set of codes, never free text).
+    const why = reason === 'expired' || reason === 'revoked' ? `&why=${reason}` : '';
+    return reject('unauthenticated', reason, { redirect: `/.gatehouse/login?rd=${encodeURIComponent(original)}${why}` });
   }
   const realm = (ctx.app as NonNullable<RequestContext['app']>).name;
   const challenge = ctx.credentialError ? `Bearer realm="${realm}", error="invalid_token"` : `Bearer realm="${realm}"`;

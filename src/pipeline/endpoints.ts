@@ -1,8 +1,10 @@
-// Between authenticate and authorize: /.gatehouse/* on every app host. certs is answered here;
-// login, callback, logout and identity belong to the login module. Unknown paths are 404.
+// Between authenticate and authorize: /.gatehouse/* on every app host. certs and the pages' assets
+// are answered here; login, callback, logout and identity belong to the login module. Unknown paths
+// are 404.
 import type { ServerResponse } from 'node:http';
 import { reject, type Rejection } from '../errors.js';
 import type { RequestContext } from '../context.js';
+import { ASSET_CACHE_CONTROL, ASSETS } from '../pages/template.js';
 import { GATEHOUSE_PREFIX } from './route.js';
 import type { Services } from './services.js';
 
@@ -24,6 +26,20 @@ export function endpoints(ctx: RequestContext, s: Services, res: ServerResponse 
       'content-length': Buffer.byteLength(body),
     });
     res.end(body);
+    return HANDLED;
+  }
+  const asset = ASSETS.get(ctx.path);
+  if (asset && (ctx.req.method === 'GET' || ctx.req.method === 'HEAD')) {
+    ctx.status = 200;
+    ctx.bytes = asset.body.length;
+    res.writeHead(200, {
+      'content-type': asset.type,
+      'cache-control': ASSET_CACHE_CONTROL,
+      'x-content-type-options': 'nosniff',
+      'x-request-id': ctx.requestId,
+      'content-length': asset.body.length,
+    });
+    res.end(ctx.req.method === 'HEAD' ? undefined : asset.body);
     return HANDLED;
   }
   if (!s.endpoints) return reject('route_not_found', 'no_route');

@@ -5,6 +5,8 @@ import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import { ERRORS, type Rejection } from '../errors.js';
 import type { RequestContext } from '../context.js';
+import { PAGE_CSP } from '../pages/template.js';
+import { renderErrorPage } from '../pages/error.js';
 import { bodyUnread, wantsHtml } from './request.js';
 
 export function sendRejection(ctx: RequestContext, res: ServerResponse, rej: Rejection): void {
@@ -26,11 +28,11 @@ export function sendRejection(ctx: RequestContext, res: ServerResponse, rej: Rej
   }
   const body = pageBody(ctx, rej);
   const html = wantsHtml(ctx.req);
-  const payload = html ? renderHtml(body) : JSON.stringify(body);
+  const payload = html ? renderHtml(ctx, body) : JSON.stringify(body);
   res.statusCode = status;
   res.setHeader('content-type', html ? 'text/html; charset=utf-8' : 'application/json');
   res.setHeader('content-length', Buffer.byteLength(payload));
-  if (html) res.setHeader('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'");
+  if (html) res.setHeader('content-security-policy', PAGE_CSP);
   ctx.bytes = Buffer.byteLength(payload);
   res.end(ctx.req.method === 'HEAD' ? undefined : payload);
 }
@@ -90,24 +92,24 @@ function pageBody(ctx: RequestContext, rej: Rejection): PageBody {
   return body;
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+function renderHtml(ctx: RequestContext, b: PageBody): string {
+  return renderErrorPage({
+    status: b.status,
+    title: b.title,
+    message: b.message,
+    requestId: b.request_id,
+    time: Date.now(),
+    app: b.app ?? ctx.app?.name ?? null,
+    ...(b.email ? { email: b.email } : {}),
+    ...(b.reason ? { reason: b.reason } : {}),
+    ...(b.reasons ? { reasons: b.reasons } : {}),
+    ...(b.hint ? { hint: b.hint } : {}),
+    ...(b.error === 'forbidden' && ctx.identity?.kind === 'session' && ctx.credentialSource === 'cookie' ? { switchHref: switchUserHref(ctx) } : {}),
+  });
+}
 
-function renderHtml(b: PageBody): string {
-  const rows: string[] = [];
-  if (b.app) rows.push(`<dt>Application</dt><dd>${escapeHtml(b.app)}</dd>`);
-  if (b.email) rows.push(`<dt>Signed in as</dt><dd>${escapeHtml(b.email)}</dd>`);
-  rows.push(`<dt>Request id</dt><dd><code>${escapeHtml(b.request_id)}</code></dd>`);
-  if (b.reason) rows.push(`<dt>Reason</dt><dd><code>${escapeHtml(b.reason)}</code></dd>`);
-  const reasons = b.reasons?.length
-    ? `<ul>${b.reasons.map((r) => `<li><code>${escapeHtml(r)}</code></li>`).join('')}</ul>`
-    : '';
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>${b.status} ${escapeHtml(b.title)}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}
-h1{font-size:1.4rem}dt{font-weight:600;margin-top:.5rem}dd{margin:0}code{background:#f3f3f3;padding:0 .2rem}</style>
-</head><body><h1>${escapeHtml(b.title)}</h1><p>${escapeHtml(b.message)}</p>
-<dl>${rows.join('')}</dl>${reasons}${b.hint ? `<p>${escapeHtml(b.hint)}</p>` : ''}
-<p><small>Gatehouse</small></p></body></html>`;
+/** The sign-in page for this same URL, without reusing the session the browser has. */
+function switchUserHref(ctx: RequestContext): string {
+  const here = `${ctx.proto}://${ctx.authority}${ctx.path}${ctx.query}`;
+  return `/.gatehouse/login?${new URLSearchParams({ rd: here, switch: '1' }).toString()}`;
 }

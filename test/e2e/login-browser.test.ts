@@ -39,7 +39,7 @@ if (!existsSync(CHROMIUM)) {
     const app = `http://127.0.0.1:${stack.port}/welcome?from=browser`;
     await page.goto(app);
     t.match(page.url(), /\/\.gatehouse\/login\?rd=/, 'sent to the sign-in page');
-    t.equal(await page.title(), 'Sign in — Demo users · Gatehouse');
+    t.equal(await page.title(), 'Sign in · Gatehouse');
     await page.fill('#email', 'demo@example.com');
     await page.fill('#password', 'gatehouse-demo');
     await page.click('button[type=submit]');
@@ -51,7 +51,7 @@ if (!existsSync(CHROMIUM)) {
     t.equal(session?.sameSite, 'Lax');
 
     await page.goto(`http://127.0.0.1:${stack.port}/.gatehouse/identity`);
-    t.match(await page.textContent('table'), /demo@example\.com/);
+    t.match(await page.textContent('dl.facts'), /demo@example\.com/);
     await Promise.all([page.waitForURL(/signed-out|logout/), page.click('button[type=submit]')]);
     await page.goto(app);
     t.match(page.url(), /\/\.gatehouse\/login/, 'signed out: back to the sign-in page');

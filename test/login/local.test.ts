@@ -38,6 +38,7 @@ const stack = await startStack(t, {
 });
 const hosts = { 'app.test': stack.port, 'ops.test': stack.port };
 const OPS_LOGIN = 'http://ops.test/.gatehouse/login?rd=http%3A%2F%2Fops.test%2Fdash';
+const mod = () => loginModuleOf(stack.gw) as NonNullable<ReturnType<typeof loginModuleOf>>;
 const noSession = (p: { headers: Record<string, unknown> }) => !/gatehouse_session=[^;]/.test(String(p.headers['set-cookie'] ?? ''));
 
 t.test('right password: signed in, back to the page, upstream sees the user', async (t) => {
@@ -56,7 +57,7 @@ t.test('right password: signed in, back to the page, upstream sees the user', as
   const post = await b.request(action, { form: { ...fields, email: 'Ann@Example.com', password: 'correct horse battery' } });
   t.equal(post.status, 303);
   t.equal(post.location?.href, 'http://ops.test/dash');
-  t.match(String(post.headers['set-cookie']), /gatehouse_session=[^;]+;.*Max-Age=3600/i, "the app's session_duration");
+  t.match(String(post.headers['set-cookie']), /gatehouse_session=[^;]+;.*Max-Age=90000/i, "the app's session_duration, plus a day to say 'expired'");
   const page = await b.request(post.location as URL);
   t.equal(page.status, 200);
   t.equal((JSON.parse(page.body) as { headers: Record<string, string> }).headers['x-gatehouse-user-email'], 'ann@example.com');
@@ -76,24 +77,46 @@ t.test('wrong password and unknown user: the same refusal, no session', async (t
   const unknown = await localSignIn(new Browser(hosts), OPS_LOGIN, { email: 'nobody@example.com', password: 'nope' });
   for (const r of [wrong, unknown]) {
     t.equal(r.status, 401);
-    t.match(r.body, /Incorrect email, password or one-time code/);
+    t.match(r.body, /Incorrect email or password/);
     t.ok(noSession(r));
   }
   t.match(unknown.body, /value="nobody@example\.com"/, 'the email is kept in the form, escaped');
 });
 
-t.test('TOTP: required when the user has a secret, accepted once', async (t) => {
+t.test('TOTP: required when the user has a secret, asked for after the password, accepted once', async (t) => {
   const totp = new TOTP({ secret: Secret.fromBase32(TOTP_SECRET) });
-  const without = await localSignIn(new Browser(hosts), OPS_LOGIN, { email: 'tom@example.com', password: 'tom-password-1' });
-  t.equal(without.status, 401, 'the password alone is not enough');
+  const form = (await new Browser(hosts).request(OPS_LOGIN)).body;
+  t.notMatch(form, /name="totp"/, 'the first step has no one-time-code field');
+
   const b = new Browser(hosts);
+  const step1 = await localSignIn(b, OPS_LOGIN, { email: 'tom@example.com', password: 'tom-password-1' });
+  t.equal(step1.status, 200, 'the right password leads to the code step');
+  t.ok(noSession(step1), 'the password alone is not enough');
+  t.match(step1.body, /name="totp"/);
+  t.notMatch(step1.body, /name="password"/, 'the password is not asked for (or carried) again');
+  const step2 = parseForm(step1.body, step1.url);
+  t.match(step2.fields, { email: 'tom@example.com', ticket: /^\d+\.[\w-]{43}$/ });
+
+  const wrong = await b.request(step2.action, { form: { ...step2.fields, totp: '000000' === totp.generate() ? '111111' : '000000' } });
+  t.equal(wrong.status, 401, 'a wrong code is refused');
+  t.ok(noSession(wrong));
+  t.match(wrong.body, /That code is not right/);
+  t.notOk((await mod().throttle.lockouts()).some((l) => l.key === 'tom@example.com'), 'one failure does not lock');
+
+  const forged = await b.request(step2.action, { form: { ...step2.fields, ticket: `${Date.now() + 60_000}.${'A'.repeat(43)}`, totp: totp.generate() } });
+  t.equal(forged.status, 403, 'a forged ticket does not stand for the password');
+  t.ok(noSession(forged));
+  const otherBrowser = await new Browser(hosts).request(step2.action, { form: { ...step2.fields, totp: totp.generate() } });
+  t.equal(otherBrowser.status, 403, 'nor does a ticket from another browser');
+
   const code = totp.generate();
-  const ok = await localSignIn(b, OPS_LOGIN, { email: 'tom@example.com', password: 'tom-password-1', totp: code });
-  t.equal(ok.status, 303);
+  const ok = await b.request(step2.action, { form: { ...step2.fields, totp: code } });
+  t.equal(ok.status, 303, 'the code completes the sign-in');
   const id = JSON.parse((await b.request('http://ops.test/.gatehouse/identity?format=json')).body) as Record<string, unknown>;
   t.same(id.amr, ['pwd', 'mfa']);
   const replay = await localSignIn(new Browser(hosts), OPS_LOGIN, { email: 'tom@example.com', password: 'tom-password-1', totp: code });
-  t.equal(replay.status, 401, 'a used code cannot be replayed');
+  t.equal(replay.status, 401, 'a used code cannot be replayed (all three fields at once still work for scripts)');
+  await mod().throttle.unlock('user', 'tom@example.com');
 });
 
 t.test('lockout after repeated failures, visible to admins, lifted by an admin', async (t) => {
