@@ -8,6 +8,7 @@ import { createLogger } from './log.js';
 import { startExampleUpstream } from './example-upstream.js';
 import { generateKeyFile, loadOrCreateKeySet } from './auth/keys.js';
 import { hashSecret } from './auth/password.js';
+import { parseDuration } from './config/duration.js';
 import { installLogin } from './login/install.js';
 import { installAdminApi } from './admin/install.js';
 import cluster from 'node:cluster';
@@ -103,19 +104,32 @@ export async function start(args: string[]): Promise<number> {
   return 0;
 }
 
+/** A rotated key signs only after this, so the copied file reaches every instance first. */
+const DEFAULT_ACTIVATE_IN = '10m';
+
 export async function keys(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'generate') {
-    console.error('usage: gatehouse keys generate --out FILE [--alg ES256] [--rotate]');
+    console.error('usage: gatehouse keys generate --out FILE [--alg ES256] [--rotate [--activate-in 10m]]');
     return 2;
   }
-  const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, alg: { type: 'string' }, rotate: { type: 'boolean' } } });
+  const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, alg: { type: 'string' }, rotate: { type: 'boolean' }, 'activate-in': { type: 'string' } } });
   if (!values.out) {
     console.error('gatehouse keys generate: --out FILE is required');
     return 2;
   }
-  await generateKeyFile(resolve(values.out), values.alg ?? 'ES256', { append: values.rotate === true });
-  console.log(`${values.out}: ${values.rotate ? 'added a new signing key (older keys still verify)' : 'wrote a new key set'}`);
+  let delayMs: number;
+  try {
+    delayMs = parseDuration(values['activate-in'] ?? DEFAULT_ACTIVATE_IN);
+  } catch (err) {
+    console.error(`gatehouse keys generate: --activate-in: ${(err as Error).message}`);
+    return 2;
+  }
+  const activateAt = Date.now() + delayMs;
+  await generateKeyFile(resolve(values.out), values.alg ?? 'ES256', { append: values.rotate === true, activateAt });
+  if (!values.rotate) console.log(`${values.out}: wrote a new key set`);
+  else if (delayMs === 0) console.log(`${values.out}: added a new signing key; it signs from now on (older keys still verify)`);
+  else console.log(`${values.out}: added a new key; it verifies at once and signs from ${new Date(activateAt).toISOString()} — copy the file to every instance before then`);
   return 0;
 }
 

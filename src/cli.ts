@@ -7,8 +7,9 @@ const USAGE = `usage: gatehouse <command> [options]
 commands:
   start --config FILE [--example-upstream]   run the gateway
   check --config FILE                        validate the config; print every problem
-  keys generate --out FILE [--alg ES256] [--rotate]
-                                             write a signing key set (--rotate adds a key)
+  keys generate --out FILE [--alg ES256] [--rotate [--activate-in 10m]]
+                                             write a signing key set (--rotate adds a key that
+                                             signs after --activate-in; all keys verify)
   users hash-password [PASSWORD]             print a hash for users.yaml / service_tokens
                                              (reads stdin when no argument is given)
   sessions list|show ID|revoke ID [--reason R]

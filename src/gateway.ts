@@ -1,15 +1,15 @@
 // Composition root: config watcher, store, caches, pipeline and both listeners, wired once.
-// Order of shutdown matters: stop accepting, drain in-flight requests, flush the audit queue,
-// close the store.
+// Order of shutdown matters: /readyz fails, stop accepting, drain in-flight requests and WebSockets
+// (process/listeners.ts), flush the audit queue, close the store.
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { ConfigManager } from './config/watch.js';
 import type { GatewayConfig } from './config/types.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
-import { loadOrCreateKeySet } from './auth/keys.js';
+import { loadOrCreateKeySet, type KeySet } from './auth/keys.js';
+import { KeyReloader } from './auth/key-reload.js';
 import { RevocationSet } from './auth/revocations.js';
 import { Authenticator } from './auth/authenticator.js';
 import { AssertionSigner } from './auth/assertion.js';
@@ -28,6 +28,7 @@ import type { IdentityChanges } from './identity/changes.js';
 import type { GatehouseEndpoints, Services } from './pipeline/services.js';
 import { AdminRouter, AdminTokens, createAdminServer } from './admin/server.js';
 import { registerOps } from './admin/ops.js';
+import { applyServerLimits, drain, listenOn, urlOf } from './process/listeners.js';
 
 export interface GatewayOptions {
   configFile: string;
@@ -49,6 +50,8 @@ export class Gateway {
   private retention?: { stop(): void };
   private closing?: Promise<void>;
   private serveAdmin = true;
+  /** Set by close(): /readyz fails from that moment on, so load balancers stop sending traffic. */
+  draining = false;
   /** The one way every channel (SCIM, back-channel logout, SSF, refresh …) changes a live identity. */
   readonly identityChanges: IdentityChanges;
 
@@ -117,7 +120,11 @@ export class Gateway {
       const g = new Gateway(configs, logger, store, writer, services);
       g.serveAdmin = opts.admin !== false;
       g.adminTokens = await AdminTokens.load(config.admin.tokensFile);
-      registerOps(g.adminRouter, { configs, metrics, store, writer, authenticator, startedAt: g.startedAt });
+      registerOps(g.adminRouter, { configs, metrics, store, writer, authenticator, startedAt: g.startedAt, draining: () => g.draining });
+      const keyReloader = new KeyReloader(keys, (k) => g.useKeys(k), logger).start();
+      undo.push(() => keyReloader.close());
+      g.onClose(() => keyReloader.close());
+      configs.on('reload', () => void keyReloader.check('config reload'));
       configs.on('reload', (next: GatewayConfig) => void g.onReload(next));
       configs.on('reloadFailed', () => metrics.reload(false));
       const retention = startRetention(store, () => configs.current.audit.retentionMs, logger);
@@ -144,6 +151,13 @@ export class Gateway {
   /** Modules that hold resources (watchers, timers) release them here when the gateway stops. */
   onClose(hook: () => unknown): void {
     this.closeHooks.push(hook);
+  }
+
+  /** A reloaded key file: signs and verifies from the next request on (old keys keep verifying). */
+  private async useKeys(keys: KeySet): Promise<void> {
+    this.services.keys = keys;
+    this.services.assertions = new AssertionSigner(keys);
+    await this.services.authenticator.update(this.configs.current, keys);
   }
 
   /** Set by the login module: /.gatehouse/login, callback, logout, identity. */
@@ -265,14 +279,9 @@ export class Gateway {
   }
 
   private async shutdown(): Promise<void> {
-    const drainMs = this.configs.current.limits.drainTimeoutMs;
-    const drained = new Promise<void>((resolve) => this.dataServer.close(() => resolve()));
-    this.dataServer.closeIdleConnections();
-    // WebSockets are conversations, not requests: nothing to drain, close them now.
+    this.draining = true;
+    await drain(this.dataServer, this.services.websockets, this.configs.current.limits.drainTimeoutMs);
     this.services.websockets.close();
-    const deadline = new Promise<void>((resolve) => setTimeout(resolve, drainMs).unref());
-    await Promise.race([drained, deadline]);
-    this.dataServer.closeAllConnections();
     this.services.forwarder.close();
     if (this.adminServer.listening) {
       await new Promise<void>((resolve) => {
@@ -294,32 +303,4 @@ export class Gateway {
     await this.store.close();
     this.logger.info('gatehouse stopped');
   }
-}
-
-/** The data listener's limits, at start and on every reload (all but max_header_size apply live). */
-function applyServerLimits(server: http.Server, config: GatewayConfig): void {
-  const l = config.limits;
-  server.headersTimeout = l.headersTimeoutMs;
-  server.requestTimeout = l.requestTimeoutMs;
-  server.keepAliveTimeout = l.keepAliveTimeoutMs;
-  server.maxConnections = l.maxConnections;
-}
-
-function urlOf(server: http.Server, scheme: string): string {
-  const a = server.address() as AddressInfo;
-  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
-  return `${scheme}://${host}:${a.port}`;
-}
-
-function listenOn(server: http.Server, addr: string): Promise<void> {
-  const i = addr.lastIndexOf(':');
-  const host = addr.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
-  const port = Number(addr.slice(i + 1));
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }

@@ -14,6 +14,8 @@ export interface OpsDeps {
   writer: RecordWriter;
   authenticator: Authenticator;
   startedAt: Date;
+  /** True once shutdown began: /readyz fails so load balancers move traffic away first. */
+  draining(): boolean;
 }
 
 export function registerOps(router: AdminRouter, d: OpsDeps): void {
@@ -24,6 +26,7 @@ export function registerOps(router: AdminRouter, d: OpsDeps): void {
     '/readyz',
     async () => {
       const checks: Record<string, { ok: boolean; detail?: string }> = {};
+      if (d.draining()) checks.draining = { ok: false, detail: 'shutting down: finishing in-flight requests' };
       checks.config = { ok: true, detail: `hash ${d.configs.current.hash}` };
       try {
         await d.store.ping();

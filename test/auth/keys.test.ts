@@ -2,7 +2,7 @@ import t from 'tap';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
-import { generateKeyFile, loadOrCreateKeySet } from '../../src/auth/keys.js';
+import { generateKeyFile, loadKeySet, loadOrCreateKeySet } from '../../src/auth/keys.js';
 import { mintSessionToken } from '../../src/auth/session-token.js';
 
 const claims = { sub: 'u1', groups: [], idp: 'local', amr: ['pwd'] };
@@ -87,4 +87,29 @@ t.test('a key set signs with jose directly too', async (t) => {
   const token = await new SignJWT({ a: 1 }).setProtectedHeader({ alg: ks.signingKey.alg, kid: ks.signingKey.kid }).sign(ks.signingKey.key);
   const { payload } = await jwtVerify(token, ks.verifyKeys);
   t.equal(payload.a, 1);
+});
+
+t.test('a rotated key with activates_at verifies at once and signs only from then on', async (t) => {
+  const file = join(t.testdir({}), 'keys.json');
+  const first = await generateKeyFile(file);
+  const activateAt = Date.now() + 600_000;
+  const second = await generateKeyFile(file, 'ES256', { append: true, activateAt });
+  const onDisk = JSON.parse(await readFile(file, 'utf8')) as { keys: Array<{ kid: string; activates_at?: number }> };
+  t.equal(onDisk.keys[1]?.activates_at, Math.ceil(activateAt / 1000), 'the file says when');
+
+  const now = await loadKeySet(file);
+  t.equal(now.signingKey.kid, first.kid, 'the old key still signs during the rollout');
+  t.equal(now.nextActivation, Math.ceil(activateAt / 1000) * 1000, 'and the reload time is known');
+  t.same(now.privateKeys.map((k) => k.kid), [first.kid, second.kid]);
+  t.notOk(JSON.stringify(now.publicJwks).includes('activates_at'), 'not published');
+  const later = await loadKeySet(file, activateAt + 1000);
+  t.equal(later.signingKey.kid, second.kid, 'the new key signs once active');
+  t.equal(later.nextActivation, null);
+  // Both verify with either set: a token from either side of the rollout passes everywhere.
+  for (const signer of [now, later]) {
+    const m = await mintSessionToken(signer, claims, 60_000);
+    for (const verifier of [now, later]) await jwtVerify(m.token, verifier.verifyKeys);
+  }
+  await writeFile(file, JSON.stringify({ keys: [{ ...onDisk.keys[0], activates_at: 'soon' }] }));
+  await t.rejects(loadKeySet(file), /activates_at.*epoch seconds/);
 });

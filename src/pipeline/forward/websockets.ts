@@ -12,7 +12,8 @@ import type { Identity } from '../../policy/types.js';
 
 interface Connection {
   ctx: RequestContext;
-  identity: Identity;
+  /** Null on a public (bypass) route: nothing to re-decide, but a shutdown still says goodbye. */
+  identity: Identity | null;
   app: string;
   socket: Duplex;
 }
@@ -20,6 +21,8 @@ interface Connection {
 /** Private-use close codes (RFC 6455 §7.4.2) mirroring HTTP: the session is gone / access is denied. */
 export const WS_CLOSE_UNAUTHENTICATED = 4401;
 export const WS_CLOSE_FORBIDDEN = 4403;
+/** RFC 6455 §7.4.1: the server is going down (a rolling restart); the client reconnects elsewhere. */
+export const WS_CLOSE_GOING_AWAY = 1001;
 
 /** A server-to-client (unmasked) close frame with a code and a short reason. */
 export function closeFrame(code: number, reason: string): Buffer {
@@ -52,8 +55,8 @@ export class WebSocketRegistry {
   }
 
   track(ctx: RequestContext, socket: Duplex): void {
-    if (!ctx.identity || !ctx.app) return;
-    const conn: Connection = { ctx, identity: ctx.identity, app: ctx.app.name, socket };
+    if (!ctx.app) return;
+    const conn: Connection = { ctx, identity: ctx.identity ?? null, app: ctx.app.name, socket };
     this.open.add(conn);
     socket.once('close', () => this.open.delete(conn));
   }
@@ -61,7 +64,7 @@ export class WebSocketRegistry {
   sweep(now = Date.now()): number {
     let closed = 0;
     for (const conn of this.open) {
-      if (this.revocations.isRevoked(conn.identity, conn.app) || conn.identity.expiresAt * 1000 <= now) {
+      if (conn.identity && (this.revocations.isRevoked(conn.identity, conn.app) || conn.identity.expiresAt * 1000 <= now)) {
         this.end(conn, WS_CLOSE_UNAUTHENTICATED, 'session revoked or expired');
         closed++;
       }
@@ -74,7 +77,7 @@ export class WebSocketRegistry {
     if (!this.identities) return 0;
     let closed = 0;
     for (const conn of this.open) {
-      if (conn.identity.sessionId !== sessionId) continue;
+      if (!conn.identity || conn.identity.sessionId !== sessionId) continue;
       conn.identity = this.identities.apply(this.identities.baseOf(conn.identity));
       const app = conn.ctx.app as NonNullable<RequestContext['app']>;
       const decision = evaluate(app.compiled, conn.identity, conn.ctx.facts, { quiet: true });
@@ -92,6 +95,11 @@ export class WebSocketRegistry {
     if (socket.writable) socket.end(closeFrame(code, reason));
     // A peer that does not finish the closing handshake promptly is cut off.
     setTimeout(() => socket.destroy(), 250).unref();
+  }
+
+  /** Shutdown: every open connection gets a 1001 close frame (the drain ended with them still open). */
+  goingAway(): void {
+    for (const conn of this.open) this.end(conn, WS_CLOSE_GOING_AWAY, 'server restarting');
   }
 
   close(): void {

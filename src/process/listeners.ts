@@ -1,0 +1,55 @@
+// The data listener's lifecycle outside the request path: its limits, listening on an address,
+// naming it, and draining it for a rolling restart. Draining order (docs/scale-out.md): the caller has already made
+// /readyz fail; the listener stops accepting (a load balancer's connect is refused, so it tries
+// another instance); every response from now on says `Connection: close`, so no keep-alive
+// connection is reused; in-flight requests and open WebSockets go on until they end or
+// limits.drain_timeout passes; WebSockets still open then get a 1001 "going away" close frame.
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GatewayConfig } from '../config/types.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { WebSocketRegistry } from '../pipeline/forward/websockets.js';
+
+/** How long WebSocket peers get to finish the closing handshake before their sockets are cut. */
+const GOING_AWAY_GRACE_MS = 1000;
+
+/** The data listener's limits, at start and on every reload (all but max_header_size apply live). */
+export function applyServerLimits(server: http.Server, config: GatewayConfig): void {
+  const l = config.limits;
+  server.headersTimeout = l.headersTimeoutMs;
+  server.requestTimeout = l.requestTimeoutMs;
+  server.keepAliveTimeout = l.keepAliveTimeoutMs;
+  server.maxConnections = l.maxConnections;
+}
+
+export function urlOf(server: http.Server, scheme: string): string {
+  const a = server.address() as AddressInfo;
+  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  return `${scheme}://${host}:${a.port}`;
+}
+
+export function listenOn(server: http.Server, addr: string): Promise<void> {
+  const i = addr.lastIndexOf(':');
+  const host = addr.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
+  const port = Number(addr.slice(i + 1));
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Resolves once every connection has ended, or the drain timeout has passed and the rest are cut. */
+export async function drain(server: http.Server, websockets: WebSocketRegistry, timeoutMs: number): Promise<void> {
+  const ended = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => res.setHeader('connection', 'close'));
+  server.closeIdleConnections();
+  const timedOut = sleep(timeoutMs, 'timeout' as const, { ref: false });
+  if ((await Promise.race([ended, timedOut])) === 'timeout') {
+    websockets.goingAway();
+    await Promise.race([ended, sleep(GOING_AWAY_GRACE_MS, undefined, { ref: false })]);
+  }
+  server.closeAllConnections();
+}
