@@ -1,9 +1,10 @@
 // /.gatehouse/auth asked directly (as a proxy would): the same authentication, policies and records
 // as proxy mode, answered with 200 + identity headers, 401 (+ the login URL) or 403 + request id.
+import net from 'node:net';
 import t from 'tap';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { request, startUpstream } from '../helpers/stack.js';
-import { ask, startForwardAuthStack } from './helpers.js';
+import { ask, PROXY_IP, startForwardAuthStack } from './helpers.js';
 
 const upstream = await startUpstream(t);
 const s = await startForwardAuthStack(t, upstream.url);
@@ -35,11 +36,11 @@ t.test('allowed: 200 with the identity headers and the assertion; recorded like 
   t.equal(both.headers['x-auth-request-email'], 'alice@corp.example', 'identity_headers products are answered too');
 });
 
-t.test('bypass: 200 without identity headers', async (t) => {
+t.test('bypass: 200 with the identity headers present and empty (so a proxy copying them replaces a client’s)', async (t) => {
   const alice = await s.session();
   const r = await ask(s.port, { headers: nginxStyle('http://open.test/', { cookie: `gatehouse_session=${alice.token}` }) });
   t.equal(r.status, 200);
-  t.equal(r.headers['x-gatehouse-user-email'], undefined);
+  for (const name of ['x-gatehouse-user-email', 'x-gatehouse-user-id', 'x-gatehouse-user-groups', 'x-gatehouse-jwt-assertion']) t.equal(r.headers[name], '', name);
 });
 
 t.test('denied: 403 with the request id of the recorded decision', async (t) => {
@@ -78,6 +79,20 @@ t.test('Envoy: the path after /.gatehouse/auth on the request’s own host', asy
   const r = await ask(s.port, { path: '/.gatehouse/auth/pages?x=1', method: 'POST', headers: { host: 'wiki.test', cookie: `gatehouse_session=${alice.token}` } });
   t.equal(r.status, 200);
   t.equal(r.headers['x-gatehouse-user-email'], 'alice@corp.example');
+});
+
+t.test('a question that arrives as an upgrade itself is answered on the raw socket', async (t) => {
+  const alice = await s.session();
+  const answer = await new Promise<string>((resolve) => {
+    const sock = net.connect({ port: s.port, host: '127.0.0.1', localAddress: PROXY_IP }, () =>
+      sock.write(`GET /.gatehouse/auth HTTP/1.1\r\nHost: gatehouse.internal\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nX-Forwarded-Uri: /ws\r\nX-Forwarded-Host: wiki.test\r\nOrigin: http://wiki.test\r\nCookie: gatehouse_session=${alice.token}\r\n\r\n`),
+    );
+    let buf = '';
+    sock.on('data', (d) => (buf += d.toString()));
+    sock.on('close', () => resolve(buf));
+  });
+  t.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+  t.match(answer, /\r\nx-gatehouse-user-email: alice@corp\.example\r\n/);
 });
 
 t.test('revocation is enforced on the next question', async (t) => {

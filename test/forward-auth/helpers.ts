@@ -1,5 +1,5 @@
 // A gateway with forward-auth apps, for the tests that ask it directly and through nginx and Caddy.
-// Trusted proxy: 127.0.0.2 only (the proxies bind there), so the tests' own connections from
+// Trusted proxy: 127.0.0.2 by default (nginx binds there), so the tests' own connections from
 // 127.0.0.1 are an untrusted peer.
 import type { Test } from 'tap';
 import { mintSessionToken } from '../../src/auth/session-token.js';
@@ -16,7 +16,7 @@ const policies = [
 ];
 
 /** wiki.test: forward_auth only; both.test: both modes; open.test: bypass; proxied.test: proxy only. */
-export async function startForwardAuthStack(t: Test, upstream: string): Promise<Stack & { session(claims?: Record<string, unknown>): Promise<{ token: string; jti: string }> }> {
+export async function startForwardAuthStack(t: Test, upstream: string, trusted = PROXY_IP): Promise<Stack & { session(claims?: Record<string, unknown>): Promise<{ token: string; jti: string }> }> {
   const s = await startStack(t, {
     apps: {
       wiki: { name: 'wiki', hosts: ['wiki.test'], mode: 'forward_auth', policies, identity_providers: ['local'] },
@@ -25,7 +25,7 @@ export async function startForwardAuthStack(t: Test, upstream: string): Promise<
       proxied: { name: 'proxied', hosts: ['proxied.test'], upstream, policies },
     },
     gateway: {
-      trusted_proxies: [PROXY_IP],
+      trusted_proxies: [trusted],
       identity_providers: [{ id: 'local', type: 'local_users', name: 'Team accounts', file: './users.yaml' }],
     },
     files: { 'users.yaml': await usersYaml([ANN]) },

@@ -8,9 +8,22 @@ import type { Rejection } from '../../errors.js';
 import { injectIdentity } from '../forward/headers.js';
 import type { Services } from '../services.js';
 
-/** 200: the proxy lets the request through, copying the identity headers (none for bypass) upstream. */
+/**
+ * 200: the proxy lets the request through, copying the identity headers upstream. The four
+ * X-Gatehouse-* headers are always there, empty when there is nothing to say (a bypass, an identity
+ * without groups): proxies that copy a fixed list (Caddy's copy_headers, Traefik's
+ * authResponseHeaders) then always overwrite a client's copy, and Caddy 2.6 would otherwise send
+ * its unreplaced placeholder, "{http.reverse_proxy.header.…}", as the value.
+ */
 export function answerAllowed(ctx: RequestContext, s: Services, res: ServerResponse | null, socket: Duplex | null): void {
-  const h: IncomingHttpHeaders = { 'x-request-id': ctx.requestId, 'cache-control': 'no-store' };
+  const h: IncomingHttpHeaders = {
+    'x-request-id': ctx.requestId,
+    'cache-control': 'no-store',
+    'x-gatehouse-user-email': '',
+    'x-gatehouse-user-id': '',
+    'x-gatehouse-user-groups': '',
+    'x-gatehouse-jwt-assertion': '',
+  };
   if (ctx.identity && ctx.decision?.outcome === 'allow') injectIdentity(h, ctx, s);
   ctx.status = 200;
   if (res) {
