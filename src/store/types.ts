@@ -1,6 +1,7 @@
 // The store interface: what the session audit records and what the admin API reads. SQLite
 // (store/sqlite.ts) and PostgreSQL (store/postgres.ts) implement it; test/store/conformance.ts
 // runs the same cases against both. Times are epoch milliseconds. Never a raw token anywhere.
+import type { ScimStore } from './scim-types.js';
 
 export interface SessionRecord {
   id: string;
@@ -171,6 +172,8 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Shared stores only: sign-in state in the database, so any instance finishes any sign-in. */
   readonly signIn?: SignInState;
+  /** SCIM 2.0 users, groups and memberships (scim-types.ts). */
+  readonly scim: ScimStore;
   /**
    * Writes one batch in one transaction. Throws on failure; the writer keeps the batch. A new
    * session is inserted whole (and compared with the user's previous session from the same issuer

@@ -5,6 +5,7 @@ import type { Store } from '../../src/store/types.js';
 import { sessionCases } from './conformance-sessions.js';
 import { queryCases } from './conformance-queries.js';
 import { signInCases } from './conformance-signin.js';
+import { scimCases } from './conformance-scim.js';
 
 export type OpenStore = () => Promise<Store>;
 
@@ -19,4 +20,5 @@ export function storeConformance(t: Test, open: OpenStore): void {
   sessionCases(t, open);
   queryCases(t, open);
   signInCases(t, open);
+  scimCases(t, open);
 }

@@ -139,4 +139,60 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX sessions_login ON ${s}.sessions (login_id) WHERE login_id IS NOT NULL;
     `,
   },
+  {
+    // SCIM 2.0 provisioning (identity/scim/), as SQLite's scim migration. *_key columns hold
+    // JavaScript-lower-cased copies, so both stores agree on case-insensitive matches.
+    version: 4,
+    name: 'scim users and groups',
+    sql: (s) => `
+      CREATE TABLE ${s}.scim_users (
+        id               TEXT COLLATE "C" PRIMARY KEY,
+        user_name        TEXT NOT NULL,
+        user_name_key    TEXT COLLATE "C" NOT NULL UNIQUE,
+        external_id      TEXT COLLATE "C",
+        display_name     TEXT,
+        display_name_key TEXT COLLATE "C",
+        active           BOOLEAN NOT NULL,
+        primary_email    TEXT COLLATE "C",
+        emails           JSONB NOT NULL,
+        attributes       JSONB NOT NULL,
+        version          BIGINT NOT NULL,
+        created_at       BIGINT NOT NULL,
+        updated_at       BIGINT NOT NULL
+      );
+      CREATE INDEX scim_users_created ON ${s}.scim_users (created_at, id);
+      CREATE INDEX scim_users_external ON ${s}.scim_users (external_id);
+      CREATE INDEX scim_users_primary_email ON ${s}.scim_users (primary_email);
+
+      CREATE TABLE ${s}.scim_user_emails (
+        user_id    TEXT COLLATE "C" NOT NULL REFERENCES ${s}.scim_users (id) ON DELETE CASCADE,
+        value_key  TEXT COLLATE "C" NOT NULL,
+        type_key   TEXT COLLATE "C",
+        is_primary BOOLEAN NOT NULL,
+        PRIMARY KEY (user_id, value_key)
+      );
+      CREATE INDEX scim_user_emails_value ON ${s}.scim_user_emails (value_key);
+
+      CREATE TABLE ${s}.scim_groups (
+        id               TEXT COLLATE "C" PRIMARY KEY,
+        display_name     TEXT NOT NULL,
+        display_name_key TEXT COLLATE "C" NOT NULL,
+        external_id      TEXT COLLATE "C",
+        attributes       JSONB NOT NULL,
+        version          BIGINT NOT NULL,
+        created_at       BIGINT NOT NULL,
+        updated_at       BIGINT NOT NULL
+      );
+      CREATE INDEX scim_groups_created ON ${s}.scim_groups (created_at, id);
+      CREATE INDEX scim_groups_name ON ${s}.scim_groups (display_name_key);
+      CREATE INDEX scim_groups_external ON ${s}.scim_groups (external_id);
+
+      CREATE TABLE ${s}.scim_members (
+        group_id TEXT COLLATE "C" NOT NULL REFERENCES ${s}.scim_groups (id) ON DELETE CASCADE,
+        user_id  TEXT COLLATE "C" NOT NULL REFERENCES ${s}.scim_users (id) ON DELETE CASCADE,
+        PRIMARY KEY (group_id, user_id)
+      );
+      CREATE INDEX scim_members_user ON ${s}.scim_members (user_id, group_id);
+    `,
+  },
 ];

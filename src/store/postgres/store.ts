@@ -12,6 +12,7 @@
 // - Outages: every query is bounded (connect 5 s, query 15 s); dead idle connections are dropped by
 //   the pool without crashing; the RecordWriter keeps failed batches and retries with backoff.
 import { deleteInChunks } from '../purge.js';
+import { PostgresScimStore } from './scim.js';
 import pg from 'pg';
 import { silentLogger, type Logger } from '../../log.js';
 import { applyBatch, batchStatements, fitIndexes, MAX_INDEXED_CHARS, type BatchStatements } from './batch.js';
@@ -108,6 +109,7 @@ function statements(t: Tables) {
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
+  readonly scim: PostgresScimStore;
   readonly schema: string;
   /** The URL without its password. */
   readonly target: string;
@@ -132,6 +134,7 @@ export class PostgresStore implements Store {
     this.batch = batchStatements(t);
     this.queries = new PostgresQueries(pool, t);
     this.signIn = new PostgresSignInState(pool, t);
+    this.scim = new PostgresScimStore(pool, conn.schema);
   }
 
   async writeBatch(batch: RecordBatch): Promise<void> {

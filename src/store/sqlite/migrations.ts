@@ -124,4 +124,60 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_login ON sessions (login_id) WHERE login_id IS NOT NULL;
     `,
   },
+  {
+    // SCIM 2.0 provisioning (identity/scim/). *_key columns hold JavaScript-lower-cased copies for
+    // case-insensitive filters and uniqueness (SQLite's lower() folds ASCII only).
+    version: 4,
+    name: 'scim users and groups',
+    sql: `
+      CREATE TABLE scim_users (
+        id               TEXT PRIMARY KEY,
+        user_name        TEXT NOT NULL,
+        user_name_key    TEXT NOT NULL UNIQUE,
+        external_id      TEXT,
+        display_name     TEXT,
+        display_name_key TEXT,
+        active           INTEGER NOT NULL,
+        primary_email    TEXT,
+        emails           TEXT NOT NULL,
+        attributes       TEXT NOT NULL,
+        version          INTEGER NOT NULL,
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL
+      );
+      CREATE INDEX scim_users_created ON scim_users (created_at, id);
+      CREATE INDEX scim_users_external ON scim_users (external_id);
+      CREATE INDEX scim_users_primary_email ON scim_users (primary_email);
+
+      CREATE TABLE scim_user_emails (
+        user_id    TEXT NOT NULL REFERENCES scim_users (id) ON DELETE CASCADE,
+        value_key  TEXT NOT NULL,
+        type_key   TEXT,
+        is_primary INTEGER NOT NULL,
+        PRIMARY KEY (user_id, value_key)
+      ) WITHOUT ROWID;
+      CREATE INDEX scim_user_emails_value ON scim_user_emails (value_key);
+
+      CREATE TABLE scim_groups (
+        id               TEXT PRIMARY KEY,
+        display_name     TEXT NOT NULL,
+        display_name_key TEXT NOT NULL,
+        external_id      TEXT,
+        attributes       TEXT NOT NULL,
+        version          INTEGER NOT NULL,
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL
+      );
+      CREATE INDEX scim_groups_created ON scim_groups (created_at, id);
+      CREATE INDEX scim_groups_name ON scim_groups (display_name_key);
+      CREATE INDEX scim_groups_external ON scim_groups (external_id);
+
+      CREATE TABLE scim_members (
+        group_id TEXT NOT NULL REFERENCES scim_groups (id) ON DELETE CASCADE,
+        user_id  TEXT NOT NULL REFERENCES scim_users (id) ON DELETE CASCADE,
+        PRIMARY KEY (group_id, user_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX scim_members_user ON scim_members (user_id, group_id);
+    `,
+  },
 ];

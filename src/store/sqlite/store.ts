@@ -16,6 +16,7 @@ import type Database from 'better-sqlite3';
 import { diffIdentity } from '../identity-diff.js';
 import { durably, openDatabase, retryBusy } from './db.js';
 import { SqliteQueries } from './queries.js';
+import { SqliteScimStore } from './scim.js';
 import {
   activityFromRow,
   changeFromRow,
@@ -45,7 +46,6 @@ import type {
 } from '../types.js';
 
 export { StoreCorruptError } from './db.js';
-
 export const DEFAULT_BUSY_TIMEOUT_MS = 50;
 
 export interface SqliteStoreOptions {
@@ -136,6 +136,7 @@ export class SqliteStore implements Store {
   constructor(
     readonly file: string,
     readonly db: Database.Database,
+    readonly scim: SqliteScimStore = new SqliteScimStore(db),
   ) {
     this.st = prepare(db);
     this.queries = new SqliteQueries(db);
