@@ -35,9 +35,25 @@ interface RouteDef {
   open: boolean;
 }
 
-/** A tiny method + path-pattern router: `/admin/sessions/:id`. */
+/** A self-contained API under a path prefix (SCIM): its own auth, errors and body handling. */
+export interface AdminMount {
+  prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+}
+
+/** A tiny method + path-pattern router: `/admin/sessions/:id`; and APIs mounted by prefix. */
 export class AdminRouter {
   private readonly routes: RouteDef[] = [];
+  private readonly mounts: AdminMount[] = [];
+
+  mount(prefix: string, handle: AdminMount['handle']): this {
+    this.mounts.push({ prefix, handle });
+    return this;
+  }
+
+  mounted(path: string): AdminMount | undefined {
+    return this.mounts.find((m) => path === m.prefix || path.startsWith(`${m.prefix}/`));
+  }
 
   add(method: string, path: string, handler: AdminHandler, opts: { open?: boolean } = {}): this {
     const keys: string[] = [];
@@ -76,13 +92,17 @@ export class AdminRouter {
   }
 }
 
-/** Admin bearer tokens: GATEHOUSE_ADMIN_TOKEN and/or admin.tokens_file (lines `name: token` or bare tokens). */
+/**
+ * Admin bearer tokens: GATEHOUSE_ADMIN_TOKEN and/or admin.tokens_file (lines `name: token` or bare
+ * tokens). SCIM keeps its own set, from GATEHOUSE_SCIM_TOKEN and scim.tokens_file.
+ */
 export class AdminTokens {
   private digests: Array<{ name: string; digest: Buffer }> = [];
 
-  static async load(file: string | undefined, env = process.env): Promise<AdminTokens> {
+  static async load(file: string | undefined, env = process.env, envVar = 'GATEHOUSE_ADMIN_TOKEN'): Promise<AdminTokens> {
     const t = new AdminTokens();
-    if (env.GATEHOUSE_ADMIN_TOKEN) t.add('env', env.GATEHOUSE_ADMIN_TOKEN);
+    const fromEnv = env[envVar];
+    if (fromEnv) t.add('env', fromEnv);
     if (file) {
       const text = await readFile(file, 'utf8');
       text.split('\n').forEach((line, i) => {
@@ -136,6 +156,9 @@ async function handle(router: AdminRouter, tokens: AdminTokens, logger: Logger, 
   } catch {
     return send(res, 400, { error: 'bad request target' });
   }
+  // A mounted API (SCIM) answers for itself: the admin token and routes do not apply there.
+  const mount = router.mounted(url.pathname);
+  if (mount) return mount.handle(req, res, url);
   const found = router.find(req.method ?? 'GET', url.pathname);
   if (!found) return send(res, 404, { error: `no such endpoint: ${req.method} ${url.pathname}` });
   if ('allowed' in found) {

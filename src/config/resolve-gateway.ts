@@ -110,6 +110,10 @@ export async function resolveGateway(raw: GatewayFileT, s: Scope): Promise<Gatew
       listen: adminListen as ListenAddr,
       ...(s.ok('admin', 'tokens_file') && raw.admin?.tokens_file ? { tokensFile: s.path(raw.admin.tokens_file) } : {}),
     },
+    scim: {
+      ...(s.ok('scim', 'tokens_file') && raw.scim?.tokens_file ? { tokensFile: s.path(raw.scim.tokens_file) } : {}),
+      groups: (s.ok('scim', 'groups') && raw.scim?.groups) || 'merge',
+    },
     session: session as GatewayConfig['session'],
     store: store as GatewayConfig['store'],
     appsDir: s.ok('apps') ? s.path(raw.apps) : '',

@@ -152,6 +152,16 @@ export const GatewayFile = StrictObject(
       listen: ListenAddress,
       tokens_file: Type.Optional(Type.String()),
     }),
+    scim: Type.Optional(
+      StrictObject({
+        tokens_file: Type.Optional(Type.String({ description: 'SCIM bearer tokens (lines `name: token`), besides GATEHOUSE_SCIM_TOKEN. Admin tokens do not grant SCIM.' })),
+        groups: Type.Optional(
+          Type.Union([Type.Literal('replace'), Type.Literal('merge')], {
+            description: "A SCIM-provisioned user's SCIM groups are added to the groups the sign-in gave (merge, the default) or replace them (replace: SCIM is authoritative; a user in no SCIM group has no groups).",
+          }),
+        ),
+      }),
+    ),
     session: StrictObject({
       cookie: Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" }),
       keys: Type.String(),

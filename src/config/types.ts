@@ -112,6 +112,8 @@ export interface GatewayConfig {
     drainTimeoutMs: number;
   };
   admin: { listen: ListenAddr; tokensFile?: string };
+  /** SCIM 2.0 on the admin listener: its own tokens; how SCIM groups combine with the sign-in's. */
+  scim: { tokensFile?: string; groups: 'replace' | 'merge' };
   session: {
     cookie: string;
     keysFile: string;

@@ -31,6 +31,7 @@ export function gatewayConfig(over: {
       drainTimeoutMs: 1000,
     },
     admin: { listen: { host: '127.0.0.1', port: 0 } },
+    scim: { groups: 'merge' },
     session: {
       cookie: over.cookie ?? 'gatehouse_session',
       keysFile: '/dev/null/keys.json',
