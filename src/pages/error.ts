@@ -22,7 +22,17 @@ export interface ErrorView {
   againHref?: string;
 }
 
+/** What to do next, for error pages whose caller has nothing more specific to say. */
+const NEXT_STEP: Record<number, string> = {
+  400: 'Check the address; if you followed a link here, give the request id to your administrator.',
+  401: 'Sign in to this application (your tool or browser must send a session or token).',
+  404: 'Check the address; if you followed a link here, give the request id to your administrator.',
+  500: 'Try again; if it persists, give the request id to your administrator.',
+  503: 'Try again in a moment; if it persists, give the request id to your administrator.',
+};
+
 export function renderErrorPage(v: ErrorView): string {
+  const hint = v.hint ?? NEXT_STEP[v.status];
   const rows: Array<[string, string]> = [];
   if (v.email) rows.push(['Signed in as', esc(v.email)]);
   if (v.reason) rows.push(['Reason', `<code>${esc(v.reason)}</code>`]);
@@ -32,6 +42,6 @@ export function renderErrorPage(v: ErrorView): string {
     v.switchHref ? `<a class="button secondary" href="${esc(v.switchHref)}">Sign in as someone else</a>` : '',
   ].join('');
   const body = `<p class="lead">${esc(v.message)}</p>
-${rows.length ? facts(rows) : ''}${reasons}${v.hint ? `<p class="muted">${esc(v.hint)}</p>` : ''}${actions}`;
+${rows.length ? facts(rows) : ''}${reasons}${hint ? `<p class="muted">${esc(hint)}</p>` : ''}${actions}`;
   return renderPage({ title: v.title, body, status: v.status, app: v.app ?? null, requestId: v.requestId, time: v.time });
 }

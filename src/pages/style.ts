@@ -45,6 +45,6 @@ details{margin:1rem 0 0}
 summary{cursor:pointer;font-weight:600}
 .meta{display:flex;flex-wrap:wrap;gap:.3rem 1.25rem;margin:1.5rem 0 0;padding:1rem 0 0;border-top:1px solid #e5e7eb;font-size:.85rem;color:#4b5563}
 .meta div{display:flex;gap:.4rem;min-width:0}
-.meta dt{font-weight:600}
+.meta dt{font-weight:600;white-space:nowrap}
 .meta dd{margin:0;min-width:0;overflow-wrap:anywhere}
 `;

@@ -1,0 +1,177 @@
+// Every person-facing page in a real browser (Debian's chromium, driven by playwright-core), at a
+// phone's width (375 px) and a laptop's (1280 px): the strict CSP lets the page's own stylesheet
+// and time script run and nothing else, nothing overflows sideways, and axe-core finds no serious
+// or critical accessibility violation. GATEHOUSE_SCREENSHOTS=<dir> keeps a screenshot of each page.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import t from 'tap';
+import { TOTP, Secret } from 'otpauth';
+import { chromium, type Page } from 'playwright-core';
+import { startStack, startUpstream } from '../helpers/stack.js';
+import { installLogin } from '../../src/login/install.js';
+import { usersYaml } from '../login/helpers/users.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const SHOTS = process.env.GATEHOUSE_SCREENSHOTS;
+const TOTP_SECRET = new Secret({ size: 20 }).base32;
+
+/** The whole page on a phone; on a wide screen the column of the card, not the empty sides. */
+async function screenshot(page: Page, path: string): Promise<void> {
+  const card = await page.locator('main').boundingBox();
+  const viewport = page.viewportSize();
+  if (!card || !viewport || viewport.width < 600) return void (await page.screenshot({ path, fullPage: true }));
+  await page.screenshot({ path, fullPage: true, clip: { x: Math.max(0, card.x - 40), y: 0, width: Math.min(viewport.width, card.width + 80), height: card.y + card.height + 40 } });
+}
+
+interface AxeResult {
+  violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: string[] }> }>;
+}
+
+if (!existsSync(CHROMIUM)) {
+  t.fail(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)`);
+} else {
+  const up = await startUpstream(t, (req, res) => {
+    if (req.url === '/slow') return void setTimeout(() => res.end('late'), 3000);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><title>app</title><h1 id="hello">Hello ${String(req.headers['x-gatehouse-user-email'])}</h1>`);
+  });
+  const closed = await startUpstream(t);
+  const deadUrl = closed.url;
+  await new Promise((r) => closed.server.close(r));
+  const staff = [{ name: 'staff', action: 'allow', include: [{ group: 'staff' }] }];
+  const app = (name: string, extra: Record<string, unknown> = {}) => ({ name, hosts: [`${name}.localhost`], upstream: up.url, policies: staff, ...extra });
+  const open = [{ name: 'open', action: 'bypass', include: [{ everyone: true }] }];
+  const stack = await startStack(t, {
+    apps: {
+      login: app('login'),
+      whoami: app('whoami', { identity_providers: ['local'] }),
+      both: app('both'),
+      admin: app('admin', { identity_providers: ['local'], policies: [{ name: 'admins', action: 'allow', include: [{ group: 'admins' }] }] }),
+      dead: app('dead', { upstream: deadUrl, policies: open }),
+      slow: app('slow', { policies: open, timeout: '1s' }),
+    },
+    gateway: {
+      session: { cookie: 'gatehouse_session', keys: './keys/session.jwks.json', secure_cookie: false },
+      login: { host: 'login.localhost' },
+      identity_providers: [
+        { id: 'local', type: 'local_users', name: 'Team accounts', file: './users.yaml' },
+        { id: 'partners', type: 'local_users', name: 'Partner accounts', file: './partners.yaml' },
+      ],
+    },
+    files: {
+      'users.yaml': await usersYaml([{ email: 'tom@example.com', password: 'tom-password-1', name: 'Tom Example', groups: ['staff', 'engineering'], totp_secret: TOTP_SECRET }]),
+      'partners.yaml': await usersYaml([]),
+    },
+    extend: async (g) => {
+      await installLogin(g);
+    },
+  });
+  const at = (host: string, path = '/') => `http://${host}.localhost:${stack.port}${path}`;
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  t.teardown(() => browser.close());
+  if (SHOTS) mkdirSync(SHOTS, { recursive: true });
+  const totp = new TOTP({ secret: Secret.fromBase32(TOTP_SECRET) });
+
+  for (const width of [375, 1280]) {
+    t.test(`every page at ${width} px`, async (t) => {
+      const context = await browser.newContext({ viewport: { width, height: 800 } });
+      t.teardown(() => context.close());
+      const page = await context.newPage();
+      const cspErrors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) cspErrors.push(m.text());
+      });
+
+      /** The checks every page gets; `scripted`: the time script is served on this host. */
+      const check = async (name: string, heading: RegExp, scripted = true) => {
+        t.match(await page.textContent('h1'), heading, `${name}: the page`);
+        t.match(await page.textContent('.brand'), /Gatehouse/, `${name}: product name`);
+        t.match(await page.textContent('.meta'), /Request id/, `${name}: request id in the footer`);
+        const scrollWidth = (await page.evaluate('document.documentElement.scrollWidth')) as number;
+        t.ok(scrollWidth <= width, `${name}: no horizontal overflow (${scrollWidth} <= ${width})`);
+        const cardBackground = await page.evaluate("getComputedStyle(document.querySelector('main')).backgroundColor");
+        t.equal(cardBackground, 'rgb(255, 255, 255)', `${name}: the stylesheet applies under the CSP`);
+        if (scripted) {
+          await page.waitForSelector('.meta time[data-local]', { timeout: 10_000 });
+          t.match(await page.getAttribute('.meta time', 'title'), /UTC$/, `${name}: local time shown, UTC on hover`);
+        }
+        await page.evaluate(AXE);
+        const axe = (await page.evaluate(() => (globalThis as unknown as { axe: { run(o: object): Promise<unknown> } }).axe.run({ resultTypes: ['violations'] }))) as AxeResult;
+        const serious = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+        t.same(serious, [], `${name}: no serious or critical accessibility violations`);
+        if (SHOTS) await screenshot(page, join(SHOTS, `${name}-${width}.png`));
+      };
+
+      await page.goto(at('both', '/start'));
+      await check('chooser', /Sign in/);
+      t.match(await page.textContent('main'), /to continue to both/);
+
+      await page.goto(at('whoami', '/hello'));
+      await check('login', /Sign in/);
+      t.match(await page.textContent('.lead'), /Sign in with Team accounts to continue to whoami/, 'the login page names the app');
+      t.equal(await page.locator('#totp').count(), 0, 'no one-time-code field before the password');
+      await page.fill('#email', 'tom@example.com');
+      await page.fill('#password', 'tom-password-1');
+      await Promise.all([page.waitForURL(/\/\.gatehouse\/login$/), page.click('button[type=submit]')]);
+      await check('code', /One-time code/);
+      await page.fill('#totp', totp.generate());
+      await Promise.all([page.waitForURL(at('whoami', '/hello')), page.click('button[type=submit]')]);
+      t.equal(await page.textContent('#hello'), 'Hello tom@example.com', 'signed in with password and code');
+
+      await page.goto(at('whoami', '/.gatehouse/identity'));
+      await check('identity', /Your identity/);
+      // A word broken across lines has more than one client rect; every label word must have one.
+      const broken = (await page.evaluate(`[...document.querySelectorAll('dl.facts dt, .meta dt')].flatMap((dt) => {
+        const text = dt.firstChild;
+        const out = [];
+        for (const m of text.textContent.matchAll(/\\S+/g)) {
+          const r = document.createRange();
+          r.setStart(text, m.index);
+          r.setEnd(text, m.index + m[0].length);
+          if (r.getClientRects().length !== 1) out.push(m[0]);
+        }
+        return out;
+      })`)) as string[];
+      t.same(broken, [], 'no label breaks inside a word ("Authenti cation")');
+
+      const denied = await page.goto(at('admin', '/settings'));
+      t.equal(denied?.status(), 403);
+      await check('403', /Access denied/);
+      t.match(await page.textContent('.status'), '403');
+      const again = page.locator('a', { hasText: 'Sign in as someone else' });
+      t.match(await again.getAttribute('href'), /^\/\.gatehouse\/login\?rd=.*&switch=1$/, 'a way to sign in as someone else');
+
+      const bad = await page.goto(at('whoami', '/a%2fb'));
+      t.equal(bad?.status(), 400);
+      await check('400', /Bad request/);
+      const unknown = await page.goto(`http://nowhere.localhost:${stack.port}/`);
+      t.equal(unknown?.status(), 404);
+      await check('404', /Not found/, false);
+      const unreachable = await page.goto(at('dead'));
+      t.equal(unreachable?.status(), 502);
+      await check('502', /Bad gateway/);
+      const late = await page.goto(at('slow', '/slow'));
+      t.equal(late?.status(), 504);
+      await check('504', /Gateway timeout/);
+
+      await page.goto(at('whoami', '/.gatehouse/logout'));
+      await check('signout', /Sign out/);
+      await Promise.all([page.waitForURL(/\/\.gatehouse\/logout$/), page.click('button[type=submit]')]);
+      await check('signed-out', /Signed out/);
+      const button = await page.locator('main .button').boundingBox();
+      const card = await page.locator('main').boundingBox();
+      t.ok(button && card && button.x + button.width <= card.x + card.width, 'the button stays inside its card');
+
+      await page.goto(at('admin', '/settings'));
+      await check('login-revoked', /Sign in/);
+      t.match(await page.textContent('.notice'), /Your session was ended/, 'a revoked session is told why');
+
+      t.same(cspErrors, [], 'the CSP refused nothing the pages use');
+    });
+  }
+}
