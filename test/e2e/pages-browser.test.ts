@@ -29,6 +29,10 @@ interface AxeResult {
   violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: string[] }> }>;
 }
 
+// ~25 s per width on an idle 2-core machine (26 pages through axe-core); the default 120 s per file
+// is too tight when the machine is busy with other suites.
+t.setTimeout(300_000);
+
 if (!existsSync(CHROMIUM)) {
   t.fail(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)`);
 } else {
