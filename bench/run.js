@@ -58,6 +58,8 @@ const wanted = (id) => (!ONLY || ONLY.has(id) || id === 'bare') && !SKIP.has(id)
 const COLD_ALGS = ['ES256', 'RS256', 'EdDSA'];
 /** Cold ES256 on an app with jwt_assertion: false: the cold path without the assertion's signature. */
 const NOASSERT = 'cold-ES256-noassert';
+/** nginx asks Gatehouse from this address (proxy_bind), the only trusted proxy: wrk's 127.0.0.1 stays untrusted. */
+const FA_PEER = '127.0.0.2';
 
 const t0 = Date.now();
 const started = new Date();
@@ -85,15 +87,16 @@ async function main() {
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
   const bare = await startNode('bare-proxy', [join(BENCH_DIR, 'bare-proxy.mjs'), '--target', upstreamUrl, '--mode', 'native']);
   const bareFetch = wanted('bare-fetch') ? await startNode('bare-proxy-fetch', [join(BENCH_DIR, 'bare-proxy.mjs'), '--target', upstreamUrl, '--mode', 'fetch']) : null;
-  const nginx = wanted('nginx') ? await startNginx(upstream.port) : null;
-
   const keys = issuerKeys(COLD_ALGS);
-  const gw1dir = await prepareGateway({ upstream: upstreamUrl, logLevel: LOG_LEVEL, issuerKeys: keys });
+  const forwardAuth = wanted('nginx-fa');
+  const gw1dir = await prepareGateway({ upstream: upstreamUrl, logLevel: LOG_LEVEL, issuerKeys: keys, ...(forwardAuth ? { forwardAuthPeer: FA_PEER } : {}) });
   tempDirs.push(gw1dir.dir);
   const gh = await startGatehouse(gw1dir, { name: 'gatehouse' });
   services.push(gh);
   log(`gatehouse (workers: 1) pid ${gh.pid} on ${gh.dataPort}, admin ${gh.adminPort}`);
   const cookie = await mintCookie(gw1dir.keysFile);
+  // One nginx (one worker) for both nginx cases: proxy_pass alone, and auth_request to Gatehouse.
+  const nginx = wanted('nginx') || forwardAuth ? await startNginx(upstream.port, forwardAuth ? gh.dataPort : null) : null;
 
   // workers: 2 — same keys (so the same cookie works), own store.
   let gh2 = null;
@@ -132,7 +135,6 @@ async function main() {
   await expect('upstream', upstream.port, { path: '/' }, 200);
   await expect('bare proxy', bare.port, { path: '/' }, 200);
   if (bareFetch) await expect('bare proxy (fetch)', bareFetch.port, { path: '/' }, 200);
-  if (nginx) await expect('nginx', nginx.port, { path: '/' }, 200);
   await expect('gatehouse bypass', gh.dataPort, { path: '/', host: HOSTS.bypass }, 200);
   await expect('gatehouse allow', gh.dataPort, { path: '/echo', host: HOSTS.allow, headers: { cookie: `${COOKIE}=${cookie}` } }, 200, (r) => {
     const seen = JSON.parse(r.body).headers;
@@ -140,6 +142,14 @@ async function main() {
   });
   await expect('gatehouse deny', gh.dataPort, { path: '/', host: HOSTS.deny, headers: { cookie: `${COOKIE}=${cookie}`, accept: 'application/json' } }, 403);
   await expect('gatehouse no credential', gh.dataPort, { path: '/', host: HOSTS.allow, headers: { accept: 'application/json' } }, 401);
+  if (nginx) await expect('nginx', nginx.port, { path: '/' }, 200);
+  if (nginx?.faPort) {
+    await expect('nginx forward-auth allow', nginx.faPort, { path: '/echo', host: HOSTS.fa, headers: { cookie: `${COOKIE}=${cookie}` } }, 200, (r) => {
+      const seen = JSON.parse(r.body).headers;
+      if (seen['x-gatehouse-user-email'] !== 'bench@corp.example') throw new Error(`forward-auth probe: upstream saw no identity headers: ${JSON.stringify(seen)}`);
+    });
+    await expect('nginx forward-auth no credential', nginx.faPort, { path: '/', host: HOSTS.fa, headers: { accept: 'application/json' } }, 401);
+  }
   if (gh2) await expect('gatehouse w2 allow', gh2.dataPort, { path: '/', host: HOSTS.allow, headers: { cookie: `${COOKIE}=${cookie}` } }, 200);
 
   // ---------------------------------------------------------------- cold-path tokens
@@ -190,6 +200,16 @@ async function main() {
     { id: 'bare', label: 'bare http-proxy-3 (native http.Agent)', url: base(bare.port), headers: {}, pid: bare.pid },
     bareFetch && { id: 'bare-fetch', label: 'bare http-proxy-3 (fetch path, undici Agent)', url: base(bareFetch.port), headers: {}, pid: bareFetch.pid },
     nginx && { id: 'nginx', label: 'nginx proxy_pass (keepalive 64, 1 worker)', url: base(nginx.port), headers: {}, pid: nginx.pid, tree: true },
+    nginx?.faPort && {
+      id: 'nginx-fa',
+      label: 'nginx auth_request → Gatehouse forward-auth, cached allow (CPU: nginx + Gatehouse)',
+      url: base(nginx.faPort),
+      headers: { host: HOSTS.fa, cookie: cookieHeader },
+      pid: nginx.pid,
+      tree: true,
+      alsoPid: gh.pid,
+      expect: 200,
+    },
     { id: 'gh-bypass', label: 'Gatehouse bypass app', url: base(gh.dataPort), headers: { host: HOSTS.bypass }, pid: gh.pid, expect: 200 },
     { id: 'gh-allow', label: 'Gatehouse allow, cache hit (ES256 cookie, audit on)', url: base(gh.dataPort), headers: { host: HOSTS.allow, cookie: cookieHeader }, pid: gh.pid, expect: 200 },
     { id: 'gh-allow-noassert', label: 'Gatehouse allow, cache hit, app with jwt_assertion: false', url: base(gh.dataPort), headers: { host: HOSTS.plain, cookie: cookieHeader }, pid: gh.pid, expect: 200 },
@@ -260,9 +280,11 @@ async function main() {
 
 async function runCase(tool, c) {
   if (WARMUP > 0) await runLoad(tool, { url: c.url, headers: c.headers, connections: CONNECTIONS, durationSec: WARMUP });
-  const cpu0 = cpuSeconds(c.pid, !!c.tree);
+  // alsoPid: a second process serving the case (Gatehouse answering nginx's auth sub-requests).
+  const cpuNow = () => cpuSeconds(c.pid, !!c.tree) + (c.alsoPid ? cpuSeconds(c.alsoPid) : 0);
+  const cpu0 = cpuNow();
   const r = await runLoad(tool, { url: c.url, headers: c.headers, connections: CONNECTIONS, durationSec: DURATION });
-  const cpu = cpuSeconds(c.pid, !!c.tree) - cpu0;
+  const cpu = cpuNow() - cpu0;
   const out = { ...r, cpuUsPerRequest: (cpu * 1e6) / Math.max(1, r.requests) };
   // wrk counts responses ≥ 400 as status errors: expected for the deny case, a fault anywhere else.
   const expectedBad = c.expect && c.expect >= 400 ? r.requests : 0;
@@ -339,12 +361,21 @@ function summarize(cases, rounds) {
     bypassVsNginx: pair('gh-bypass', 'nginx'),
     allowVsNginx: pair('gh-allow', 'nginx'),
     bareVsNginx: pair('bare', 'nginx'),
+    forwardAuthVsNginx: pair('nginx-fa', 'nginx'),
+    forwardAuthVsAllow: pair('nginx-fa', 'gh-allow'),
     w2VsW1Allow: pair('gh-allow-w2', 'gh-allow'),
     denyVsBypass: pair('gh-deny', 'gh-bypass'),
     allowCpuMinusBypassCpuUs: pair('gh-allow', 'gh-bypass', (x, y) => x.cpuUsPerRequest - y.cpuUsPerRequest),
     allowNoAssertVsBypass: pair('gh-allow-noassert', 'gh-bypass'),
     bypassCpuMinusBareCpuUs: pair('gh-bypass', 'bare', (x, y) => x.cpuUsPerRequest - y.cpuUsPerRequest),
   };
+  // Latency each mode adds over the upstream direct, per round, then the median.
+  out._addedLatencyMs = {};
+  for (const id of ['nginx', 'nginx-fa', 'bare', 'gh-bypass', 'gh-allow']) {
+    const p50 = pair(id, 'upstream', (x, y) => x.p50Ms - y.p50Ms);
+    const p99 = pair(id, 'upstream', (x, y) => x.p99Ms - y.p99Ms);
+    if (p50 && p99) out._addedLatencyMs[id] = { p50, p99 };
+  }
   for (const alg of COLD_ALGS) {
     out._pairs[`cold${alg}CpuMinusBypassCpuUs`] = pair(`cold-${alg}`, 'gh-bypass', (x, y) => x.cpuUsPerRequest - y.cpuUsPerRequest);
   }
@@ -363,6 +394,12 @@ function evaluateTargets(s, jose) {
   if (p.bypassVsBare) add('Bypass vs bare http-proxy-3', '≥ 1.0×', fmt.ratio(p.bypassVsBare.median), p.bypassVsBare.median >= 1.0);
   if (p.bypassVsNginx) add('Stretch: bypass vs nginx proxy_pass', '≥ 0.60×', fmt.ratio(p.bypassVsNginx.median), p.bypassVsNginx.median >= 0.6, `bare proxy vs nginx: ${fmt.ratio(p.bareVsNginx?.median)}`);
   else if (wanted('nginx')) add('Stretch: bypass vs nginx proxy_pass', '≥ 0.60×', 'skipped', null, 'nginx not installed or not started (see the notes)');
+  if (p.forwardAuthVsNginx) {
+    add('nginx auth_request → forward-auth (cached allow) vs nginx proxy_pass alone', '≥ 0.5×', fmt.ratio(p.forwardAuthVsNginx.median), p.forwardAuthVsNginx.median >= 0.5);
+  }
+  if (p.forwardAuthVsAllow) {
+    add('nginx auth_request → forward-auth vs Gatehouse proxy-mode allow', '≥ 2×', fmt.ratio(p.forwardAuthVsAllow.median), p.forwardAuthVsAllow.median >= 2);
+  }
   for (const alg of COLD_ALGS) {
     const d = p[`cold${alg}CpuMinusBypassCpuUs`];
     const cold = s[`cold-${alg}`];
@@ -431,6 +468,15 @@ function markdown(res) {
   L.push('| target | goal | measured (median of per-round values) | met |');
   L.push('|---|---|---|---|');
   for (const t of res.targets) L.push(`| ${t.name} | ${t.target} | ${t.measured}${t.note ? ` — ${t.note}` : ''} | ${t.met === null ? 'n/a' : t.met ? 'yes' : 'no'} |`);
+  const added = Object.entries(s._addedLatencyMs);
+  if (added.length) {
+    L.push('');
+    L.push('| mode | added latency over the upstream direct: p50 ms | p99 ms |');
+    L.push('|---|---:|---:|');
+    for (const [id, v] of added) L.push(`| ${s[id].label} | ${fmt.ms(v.p50.median)} | ${fmt.ms(v.p99.median)} |`);
+    L.push('');
+    L.push('Median over rounds of (case − upstream direct), each taken within its round; at 50 connections these include queueing in the proxy.');
+  }
   const p = s._pairs;
   const extra = [];
   if (p.bareFetchVsBare) extra.push(`bare fetch path vs native: ${fmt.ratio(p.bareFetchVsBare.median)}`);
@@ -462,16 +508,46 @@ async function startNode(name, args) {
   return svc;
 }
 
-async function startNginx(upstreamPort) {
+/**
+ * nginx, one worker: proxy_pass alone on one port and, when `gatehousePort` is given, the
+ * forward-auth recipe of docs/forward-auth/ (auth_request to Gatehouse) on another, both to the
+ * same upstream. Its connections leave from FA_PEER, the gateway's only trusted proxy.
+ */
+async function startNginx(upstreamPort, gatehousePort) {
   const bin = which('nginx');
   if (!bin) {
-    notes.push('nginx not installed: nginx case skipped (Debian: apt-get install nginx-light).');
+    notes.push('nginx not installed: nginx cases skipped (Debian: apt-get install nginx-light).');
     return null;
   }
   const dir = join(tmpdir(), `gatehouse-bench-nginx-${process.pid}`);
   mkdirSync(join(dir, 'tmp'), { recursive: true });
   tempDirs.push(dir);
   const port = await freePort();
+  const faPort = gatehousePort ? await freePort() : null;
+  const recipes = join(BENCH_DIR, '..', 'docs', 'forward-auth');
+  const app = `
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_buffering on;`;
+  const pool = (name, upstreamPort) => `
+  upstream ${name} {
+    server 127.0.0.1:${upstreamPort};
+    keepalive 64;
+    keepalive_requests 100000;
+  }`;
+  const forwardAuth = faPort
+    ? `${pool('gatehouse', gatehousePort)}
+  server {
+    listen 127.0.0.1:${faPort};
+    proxy_bind ${FA_PEER};
+    include ${recipes}/nginx-endpoints.conf;
+    location / {
+      include ${recipes}/nginx-auth.conf;${app}
+    }
+  }`
+    : '';
   const conf = `
 worker_processes 1;
 ${process.getuid?.() === 0 ? 'user root;' : ''}
@@ -485,22 +561,12 @@ http {
   fastcgi_temp_path ${dir}/tmp/fastcgi;
   uwsgi_temp_path ${dir}/tmp/uwsgi;
   scgi_temp_path ${dir}/tmp/scgi;
-  keepalive_requests 100000;
-  upstream app {
-    server 127.0.0.1:${upstreamPort};
-    keepalive 64;
-    keepalive_requests 100000;
-  }
+  keepalive_requests 100000;${pool('app', upstreamPort)}
   server {
     listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://app;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_buffering on;
+    location / {${app}
     }
-  }
+  }${forwardAuth}
 }
 `;
   writeFileSync(join(dir, 'nginx.conf'), conf);
@@ -509,10 +575,11 @@ http {
   try {
     await waitForPort(port, 10_000, '127.0.0.1', () => !svc.exited);
   } catch (err) {
-    notes.push(`nginx failed to start, case skipped: ${firstLine(svc.stderr || err.message)}`);
+    notes.push(`nginx failed to start, cases skipped: ${firstLine(svc.stderr || err.message)}`);
     return null;
   }
   svc.port = port;
+  svc.faPort = faPort;
   return svc;
 }
 

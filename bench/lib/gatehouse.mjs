@@ -12,7 +12,7 @@ import { issuerKey } from './mint.mjs';
 export const COOKIE = 'gh_bench';
 export const ISSUER = 'https://issuer.bench.test';
 export const AUDIENCE = 'gatehouse-bench';
-export const HOSTS = { bypass: 'bypass.bench.test', allow: 'allow.bench.test', deny: 'deny.bench.test', plain: 'plain.bench.test' };
+export const HOSTS = { bypass: 'bypass.bench.test', allow: 'allow.bench.test', deny: 'deny.bench.test', plain: 'plain.bench.test', fa: 'fa.bench.test' };
 export const HS_ISSUER = 'https://flood.bench.test';
 
 export function distReady() {
@@ -42,9 +42,15 @@ export function benchApps(upstream) {
   };
 }
 
+/** The allow app in forward_auth mode (no upstream: nginx asks, nginx forwards). */
+export function forwardAuthApp() {
+  return { name: 'bench-fa', hosts: [HOSTS.fa], mode: 'forward_auth', policies: [{ name: 'staff', action: 'allow', include: [{ group: 'staff' }] }] };
+}
+
 /**
  * Writes a gateway directory. opts: { upstream, logLevel, workers, gateway (extra keys), issuerKeys
- * (from issuerKeys()), hsSecret, keysFrom (copy an existing session key file), apps }.
+ * (from issuerKeys()), hsSecret, keysFrom (copy an existing session key file), apps, forwardAuthPeer
+ * (the address nginx asks from: trusted_proxies, plus the forward-auth app) }.
  */
 export async function prepareGateway(opts) {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
@@ -68,10 +74,11 @@ export async function prepareGateway(opts) {
     log: { level: opts.logLevel ?? 'warn' },
     ...(opts.workers && opts.workers !== 1 ? { workers: opts.workers } : {}),
     ...(issuers.length ? { token_issuers: issuers } : {}),
+    ...(opts.forwardAuthPeer ? { trusted_proxies: [opts.forwardAuthPeer] } : {}),
     ...(opts.gateway ?? {}),
   };
   writeFileSync(join(dir, 'gateway.yaml'), stringify(config));
-  const apps = opts.apps ?? benchApps(opts.upstream);
+  const apps = { ...(opts.apps ?? benchApps(opts.upstream)), ...(opts.forwardAuthPeer ? { fa: forwardAuthApp() } : {}) };
   for (const [name, app] of Object.entries(apps)) writeFileSync(join(dir, 'apps', `${name}.yaml`), stringify(app));
   const keysFile = join(dir, 'keys', 'session.jwks.json');
   if (opts.keysFrom) copyFileSync(opts.keysFrom, keysFile);
