@@ -8,6 +8,8 @@ export const ERRORS = {
   unauthenticated: { status: 401, title: 'Sign-in required', detail: 'A valid session or token is required.' },
   headers_too_large: { status: 431, title: 'Request headers too large', detail: 'The request has more header fields than the gateway accepts.' },
   not_implemented: { status: 501, title: 'Not implemented', detail: 'The request uses a transfer coding the gateway does not support.' },
+  request_timeout: { status: 408, title: 'Request timeout', detail: 'The request body did not arrive in time.' },
+  too_many_requests: { status: 429, title: 'Too many requests', detail: 'This client address has too many requests in flight.' },
   forbidden: { status: 403, title: 'Access denied', detail: 'You do not have access to this application.' },
   upstream_unavailable: { status: 502, title: 'Bad gateway', detail: 'The application could not be reached.' },
   upstream_timeout: { status: 504, title: 'Gateway timeout', detail: 'The application did not answer in time.' },

@@ -35,7 +35,7 @@ export class Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
-    this.upstreamErrors = new Counter({ name: 'gatehouse_upstream_errors_total', help: 'Upstream failures by app and kind (refused, reset, timeout, truncated).', labelNames: ['app', 'kind'], registers });
+    this.upstreamErrors = new Counter({ name: 'gatehouse_upstream_errors_total', help: 'Upstream failures by app and kind (refused, reset, timeout, truncated, slow_client: the gateway gave up on a too slow client).', labelNames: ['app', 'kind'], registers });
     this.reloads = new Counter({ name: 'gatehouse_config_reloads_total', help: 'Config reloads by result (success, failure).', labelNames: ['result'], registers });
     this.reloads.inc({ result: 'success' }, 0);
     this.reloads.inc({ result: 'failure' }, 0);

@@ -23,6 +23,7 @@ const failed = (problems: ConfigProblem[]): AppTextResult => ({
 export function gatewayFactsOf(config: GatewayConfig): GatewayFacts {
   return {
     sessionDurationMs: config.session.durationMs,
+    requestTimeoutMs: config.limits.requestTimeoutMs,
     providerIds: new Set(config.identityProviders.map((p) => p.id)),
     issuers: new Set(config.tokenIssuers.map((t) => t.issuer)),
     serviceTokens: new Set(config.serviceTokens.map((t) => t.name)),

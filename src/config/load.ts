@@ -117,6 +117,7 @@ function gatewayFacts(raw: GatewayFileT, core: Awaited<ReturnType<typeof resolve
   if (!core || !s) return {};
   const facts: GatewayFacts = {};
   if (s.ok('session')) facts.sessionDurationMs = core.session.durationMs;
+  if (s.ok('limits')) facts.requestTimeoutMs = core.limits.requestTimeoutMs;
   if (s.ok('identity_providers')) facts.providerIds = new Set(core.identityProviders.map((p) => p.id));
   if (s.ok('token_issuers')) facts.issuers = new Set(core.tokenIssuers.map((t) => t.issuer));
   if (s.ok('service_tokens')) facts.serviceTokens = new Set(core.serviceTokens.map((t) => t.name));

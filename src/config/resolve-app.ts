@@ -5,16 +5,21 @@ import { IDENTITY_SELECTORS } from '../policy/evaluate.js';
 import { cidrProblem } from '../policy/ip.js';
 import type { PolicyConfig, RuleConfig } from '../policy/types.js';
 import { formatDuration } from './duration.js';
+import { DEFAULTS } from './resolve-gateway.js';
 import { checkHttpUrl, normalizeHost, normalizePath } from './hosts.js';
 import { AppFile, Rule, type AppFileT, type PolicyFile } from './schema.js';
 import { suggest } from './validate.js';
 import type { Path, Scope } from './scope.js';
 import type { AppConfig } from './types.js';
 
-export const APP_DEFAULTS = { timeoutMs: 30_000, connectTimeoutMs: 5_000, idleTimeoutMs: 60_000 };
+// max_in_flight: half of an upstream origin's 256 pooled connections, so one app (a bypass app
+// under a slow-client attack, say) cannot take every connection from the apps sharing the upstream.
+export const APP_DEFAULTS = { timeoutMs: 30_000, connectTimeoutMs: 5_000, idleTimeoutMs: 60_000, maxInFlight: 128 };
 
 /** What app files may refer to in gateway.yaml; a missing field means "unknown, don't check". */
 export interface GatewayFacts {
+  /** limits.request_timeout, the default of an app's request_timeout. */
+  requestTimeoutMs?: number;
   sessionDurationMs?: number;
   providerIds?: ReadonlySet<string>;
   issuers?: ReadonlySet<string>;
@@ -104,6 +109,8 @@ export async function resolveApp(raw: AppFileT, s: Scope, file: string, gw: Gate
     timeoutMs: s.ms(s.ok('timeout') ? raw.timeout : undefined, APP_DEFAULTS.timeoutMs),
     connectTimeoutMs: s.ms(s.ok('connect_timeout') ? raw.connect_timeout : undefined, APP_DEFAULTS.connectTimeoutMs),
     idleTimeoutMs: s.ms(s.ok('idle_timeout') ? raw.idle_timeout : undefined, APP_DEFAULTS.idleTimeoutMs),
+    requestTimeoutMs: s.ms(s.ok('request_timeout') ? raw.request_timeout : undefined, gw.requestTimeoutMs ?? DEFAULTS.limits.requestTimeoutMs),
+    maxInFlight: raw.max_in_flight ?? APP_DEFAULTS.maxInFlight,
     stripHeaders: raw.strip_headers?.length && s.ok('strip_headers') ? stripHeaders(raw.strip_headers) : null,
     policies,
     showDenialReasons: raw.show_denial_reasons ?? false,

@@ -15,13 +15,19 @@ export const DEFAULTS = {
   workers: 1,
   limits: {
     headersTimeoutMs: 15_000,
-    // Whole request, body included (Node's server.requestTimeout): generous so that large uploads
-    // on slow links are not cut; slowloris is held off by headers_timeout. 0s disables it.
-    requestTimeoutMs: 15 * 60_000,
+    // Whole request, body included. 60 s (Traefik v3's readTimeout default) instead of 15 min:
+    // a client sending just above min_body_rate could otherwise hold an upstream connection for 15
+    // minutes; apps that take large uploads raise it with their own request_timeout. 0s disables it.
+    requestTimeoutMs: 60_000,
     keepAliveTimeoutMs: 5_000,
     maxHeaderSize: 16_384,
     maxConnections: 10_000,
     drainTimeoutMs: 10_000,
+    // 1 KiB/s over 10 s, like nginx's client_body_timeout and send_timeout but by rate: a client
+    // trickling one byte every few seconds, or never reading, frees its upstream connection.
+    minBodyRate: 1024,
+    // Below an app's max_in_flight (128), so one address cannot take an app's whole share.
+    maxInFlightPerIp: 64,
   },
   sessionDurationMs: 12 * 3_600_000,
   cache: { maxEntries: 100_000, maxBytes: 64 * 1024 * 1024, maxTtlMs: 3_600_000 },
@@ -76,6 +82,8 @@ export async function resolveGateway(raw: GatewayFileT, s: Scope): Promise<Gatew
     maxHeaderSize: l.max_header_size ?? d.maxHeaderSize,
     maxConnections: l.max_connections ?? d.maxConnections,
     drainTimeoutMs: s.ms(l.drain_timeout, d.drainTimeoutMs),
+    minBodyRate: l.min_body_rate ?? d.minBodyRate,
+    maxInFlightPerIp: l.max_in_flight_per_ip ?? d.maxInFlightPerIp,
   };
   if (limits.headersTimeoutMs === 0) s.problem(['limits', 'headers_timeout'], 'must be more than 0 (it holds off slowloris)');
   if (limits.requestTimeoutMs !== 0 && limits.requestTimeoutMs < limits.headersTimeoutMs) {

@@ -77,6 +77,8 @@ export const AppFile = StrictObject(
     timeout: Type.Optional(Duration),
     connect_timeout: Type.Optional(Duration),
     idle_timeout: Type.Optional(Duration),
+    request_timeout: Type.Optional(Type.String({ pattern: Duration.pattern, description: 'Whole request body for this app (overrides limits.request_timeout, e.g. for large uploads).' })),
+    max_in_flight: Type.Optional(Type.Integer({ minimum: 1, description: 'Requests forwarded to this app at once; more get 503 (default 128, half an upstream pool).' })),
     strip_headers: Type.Optional(
       Type.Array(Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+\\*?$" }), { description: 'Client request headers never forwarded to this app, besides the built-in identity headers; a trailing * strips a prefix.' }),
     ),
@@ -146,6 +148,10 @@ export const GatewayFile = StrictObject(
         max_header_size: Type.Optional(Type.Integer({ minimum: 1024 })),
         max_connections: Type.Optional(Type.Integer({ minimum: 1 })),
         drain_timeout: Type.Optional(Duration),
+        min_body_rate: Type.Optional(
+          Type.Integer({ minimum: 0, description: 'Bytes per second, averaged over 10 s, a client must at least send a request body and read a response at (default 1024; 0: no minimum).' }),
+        ),
+        max_in_flight_per_ip: Type.Optional(Type.Integer({ minimum: 1, description: 'Requests one client address may have in flight at once; more get 429 (default 64).' })),
       }),
     ),
     admin: StrictObject({

@@ -30,6 +30,10 @@ export interface AppConfig {
   connectTimeoutMs: number;
   /** No bytes either way on an upstream connection for this long → abort (default 60s; SSE heartbeats must be faster). */
   idleTimeoutMs: number;
+  /** Receiving the whole request body (request_timeout; default limits.request_timeout). */
+  requestTimeoutMs: number;
+  /** Requests forwarded at once (default 128); more get 503 at once. */
+  maxInFlight: number;
   /** strip_headers: exact lowercased names and prefixes (from `name*`); null when unset. */
   stripHeaders: { names: ReadonlySet<string>; prefixes: string[] } | null;
   policies: PolicyConfig[];
@@ -110,6 +114,9 @@ export interface GatewayConfig {
     maxHeaderSize: number;
     maxConnections: number;
     drainTimeoutMs: number;
+    /** Bytes/s averaged over SLOW_WINDOW_MS for request bodies and response reads; 0 = none. */
+    minBodyRate: number;
+    maxInFlightPerIp: number;
   };
   admin: { listen: ListenAddr; tokensFile?: string };
   /** SCIM 2.0 on the admin listener: its own tokens; how SCIM groups combine with the sign-in's. */

@@ -19,6 +19,7 @@ import { authenticate } from './authenticate.js';
 import { authorize } from './authorize.js';
 import { endpoints, HANDLED } from './endpoints.js';
 import { answerAllowed, forwardAuthRejection } from './forward-auth/answer.js';
+import { InFlight } from './forward/guards.js';
 import { prepareUpstreamHeaders } from './forward/headers.js';
 import { record } from './record.js';
 import { clientInfo, requestId } from './request.js';
@@ -38,6 +39,9 @@ interface Transport {
 }
 
 export class Pipeline {
+  /** Requests in flight per client address (limits.max_in_flight_per_ip). */
+  private readonly perIp = new InFlight();
+
   constructor(
     private readonly configs: ConfigManager,
     private readonly s: Services,
@@ -46,7 +50,17 @@ export class Pipeline {
   /** The data listener's 'request' handler. */
   handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = this.createContext(req, false);
-    res.once('close', () => this.finished(ctx, res));
+    const ip = ctx.clientIp;
+    // Before anything else, credentials included: one address cannot hold every upstream connection.
+    if (!this.perIp.enter(ip, ctx.config.limits.maxInFlightPerIp)) {
+      res.once('close', () => this.finished(ctx, res));
+      sendRejection(ctx, res, reject('too_many_requests', 'max_in_flight_per_ip'));
+      return;
+    }
+    res.once('close', () => {
+      this.perIp.leave(ip);
+      this.finished(ctx, res);
+    });
     this.runFrom(0, ctx, { res, socket: null, head: null });
   };
 

@@ -17,7 +17,10 @@ const GOING_AWAY_GRACE_MS = 1000;
 export function applyServerLimits(server: http.Server, config: GatewayConfig): void {
   const l = config.limits;
   server.headersTimeout = l.headersTimeoutMs;
-  server.requestTimeout = l.requestTimeoutMs;
+  // Node's whole-request timeout is the ceiling: an app's longer request_timeout must fit under
+  // it; the forwarder holds every other request body to its own app's limit.
+  const perApp = config.apps.map((a) => a.requestTimeoutMs);
+  server.requestTimeout = l.requestTimeoutMs === 0 || perApp.includes(0) ? 0 : Math.max(l.requestTimeoutMs, ...perApp);
   server.keepAliveTimeout = l.keepAliveTimeoutMs;
   server.maxConnections = l.maxConnections;
 }

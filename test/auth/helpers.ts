@@ -28,6 +28,8 @@ export function gatewayConfig(over: {
       keepAliveTimeoutMs: 5_000,
       maxHeaderSize: 16_384,
       maxConnections: 1000,
+      minBodyRate: 1024,
+      maxInFlightPerIp: 64,
       drainTimeoutMs: 1000,
     },
     admin: { listen: { host: '127.0.0.1', port: 0 } },

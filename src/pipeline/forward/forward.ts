@@ -5,7 +5,7 @@
 // Ordinary requests go through undici's dispatcher API (one keep-alive Pool per upstream); the
 // benchmark measured it at 1.75x the throughput of http-proxy-3 over Node's HTTP client, at half
 // the CPU per request. WebSocket upgrades go through http-proxy-3 (forward-ws.ts).
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
@@ -15,28 +15,23 @@ import type { RequestContext } from '../../context.js';
 import { reject, type Rejection } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { WebSocketForwarder } from './forward-ws.js';
-import { bodyUnread } from '../request.js';
+import { InFlight, ProgressWatch, type Watched } from './guards.js';
+import { ResponseRelay, type ForwardEvents } from './relay.js';
 
-export interface ForwardEvents {
-  upstreamError(app: string, kind: 'refused' | 'timeout' | 'reset' | 'truncated'): void;
-}
-
-/** Response headers that describe the upstream connection, not the response. */
-const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'proxy-authenticate']);
+export type { ForwardEvents } from './relay.js';
 
 // Only undici's Pool: the package's entry point also loads fetch, WebSocket and the rest, which
 // costs about 9 MiB of resident memory per process for nothing we use.
 const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
 type Pool = UndiciPool;
 
-/** undici's errors for "no response headers in time" and "could not connect in time". */
-const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
-
-/** The client went away: abort the upstream request, answer nothing. */
-class ClientGone extends Error {}
+/** Connections per upstream pool; requests beyond it wait for one (and that wait counts against the app's timeout). */
+const POOL_CONNECTIONS = 256;
 
 export class Forwarder {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, PoolEntry>();
+  private readonly apps = new InFlight();
+  private readonly watch = new ProgressWatch();
   private readonly routes = new WeakMap<AppConfig, UpstreamRoute>();
   private readonly ws: WebSocketForwarder;
 
@@ -54,8 +49,33 @@ export class Forwarder {
   web(ctx: RequestContext, res: ServerResponse, hasBody: boolean, onFail: (rej: Rejection) => void): void {
     const app = ctx.app as AppConfig;
     const req = ctx.req;
+    if (!this.apps.enter(app.name, app.maxInFlight)) {
+      onFail(reject('service_unavailable', 'max_in_flight', { message: `${app.name} has ${app.maxInFlight} requests in flight (max_in_flight)` }));
+      return;
+    }
     const route = this.route(app);
-    const handler = new ResponseRelay(ctx, res, app, onFail, this.events, this.logger);
+    const entry = route.pool;
+    const minRate = ctx.config.limits.minBodyRate;
+    const handler = new ResponseRelay(ctx, res, app, onFail, this.events, this.logger, this.watch, minRate);
+    // Every connection is taken: the request waits in the pool's queue, which undici's headersTimeout
+    // does not cover. The app's timeout runs from now instead (a timer only under saturation).
+    if (entry.inFlight >= POOL_CONNECTIONS) handler.startDeadline(app.timeoutMs);
+    entry.inFlight++;
+    let body: Watched | null = null;
+    if (hasBody) {
+      const deadline = app.requestTimeoutMs > 0 ? ctx.startedAt + app.requestTimeoutMs : Infinity;
+      const socket = req.socket;
+      body = this.watch.watch(() => socket.bytesRead, minRate, deadline, (why) =>
+        handler.abandon(reject('request_timeout', why === 'too_slow' ? 'body_too_slow' : 'request_timeout')),
+      );
+      if (body !== null) req.once('end', () => this.watch.unwatch(body));
+    }
+    res.once('close', () => {
+      this.apps.leave(app.name);
+      entry.inFlight--;
+      this.watch.unwatch(body);
+      handler.clientClosed();
+    });
     const options: Dispatcher.DispatchOptions & { servername?: string } = {
       path: route.base + ctx.path + ctx.query, // exactly the path we routed and evaluated
       method: req.method as Dispatcher.HttpMethod,
@@ -65,7 +85,7 @@ export class Forwarder {
       headersTimeout: app.timeoutMs,
       bodyTimeout: app.idleTimeoutMs,
     };
-    route.pool.dispatch(options, handler);
+    entry.pool.dispatch(options, handler);
   }
 
   /** Forward a WebSocket upgrade (already authorized). */
@@ -75,7 +95,7 @@ export class Forwarder {
 
   close(): void {
     this.ws.close();
-    for (const pool of this.pools.values()) void pool.destroy().catch(() => undefined);
+    for (const { pool } of this.pools.values()) void pool.destroy().catch(() => undefined);
     this.pools.clear();
   }
 
@@ -104,19 +124,20 @@ export class Forwarder {
   }
 
   /** One keep-alive pool per upstream origin, CA and connect timeout, kept across config reloads. */
-  private pool(app: AppConfig, upstream: URL): Pool {
+  private pool(app: AppConfig, upstream: URL): PoolEntry {
     const key = `${upstream.origin}|${app.connectTimeoutMs}|${app.ca ?? ''}`;
-    let pool = this.pools.get(key);
-    if (!pool) {
-      pool = new Pool(upstream.origin, {
-        connections: 256,
+    let entry = this.pools.get(key);
+    if (!entry) {
+      const pool = new Pool(upstream.origin, {
+        connections: POOL_CONNECTIONS,
         pipelining: 1,
         keepAliveTimeout: 30_000,
         connect: { timeout: app.connectTimeoutMs, ...(app.ca ? { ca: app.ca } : {}), rejectUnauthorized: true },
       });
-      this.pools.set(key, pool);
+      entry = { pool, inFlight: 0 };
+      this.pools.set(key, entry);
     }
-    return pool;
+    return entry;
   }
 }
 
@@ -126,83 +147,16 @@ export function upstreamOf(app: AppConfig): URL {
   return app.upstream;
 }
 
-interface UpstreamRoute {
+interface PoolEntry {
   pool: Pool;
+  /** Requests dispatched to it and not yet closed (to tell when new ones will queue). */
+  inFlight: number;
+}
+
+interface UpstreamRoute {
+  pool: PoolEntry;
   /** The upstream URL's path, prefixed to every forwarded path ('' for /). */
   base: string;
   /** TLS server name (SNI and certificate check) for https upstreams. */
   servername: string | undefined;
-}
-
-/** Relays one upstream response to the client (undici's handler interface). */
-class ResponseRelay implements Dispatcher.DispatchHandler {
-  private started = false;
-  private bytes = 0;
-
-  constructor(
-    private readonly ctx: RequestContext,
-    private readonly res: ServerResponse,
-    private readonly app: AppConfig,
-    private readonly onFail: (rej: Rejection) => void,
-    private readonly events: ForwardEvents,
-    private readonly logger: Logger,
-  ) {}
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    // A client that goes away aborts the upstream request.
-    this.res.once('close', () => {
-      if (!this.res.writableFinished && !controller.aborted) controller.abort(new ClientGone('client closed the connection'));
-    });
-  }
-
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingMessage['headers'], statusMessage?: string): void {
-    if (statusCode < 200) return; // 1xx informational: not relayed
-    this.started = true;
-    const res = this.res;
-    if (res.destroyed) return;
-    const out: OutgoingHttpHeaders = {};
-    const nominated = headers.connection;
-    const extra = typeof nominated === 'string' && nominated !== 'keep-alive' && nominated !== 'close' ? nominated.toLowerCase().split(',').map((s) => s.trim()) : null;
-    for (const name in headers) {
-      if (RESPONSE_HOP_BY_HOP.has(name) || (extra !== null && extra.includes(name))) continue;
-      out[name] = headers[name];
-    }
-    out['x-request-id'] = this.ctx.requestId;
-    if (bodyUnread(this.ctx.req)) out.connection = 'close'; // the upstream answered before the body was sent
-    this.ctx.status = statusCode;
-    res.writeHead(statusCode, statusMessage || undefined, out);
-  }
-
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.bytes += chunk.length;
-    if (!this.res.write(chunk)) {
-      controller.pause();
-      this.res.once('drain', () => controller.resume());
-    }
-  }
-
-  onResponseEnd(): void {
-    this.ctx.bytes = this.bytes;
-    this.res.end();
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
-    if (err instanceof ClientGone) return;
-    if (this.started || this.res.headersSent) {
-      // Truncated or stalled mid-body: abort the client connection so it cannot mistake the
-      // response for complete.
-      this.events.upstreamError(this.app.name, err.code === 'UND_ERR_BODY_TIMEOUT' ? 'timeout' : 'truncated');
-      this.res.destroy();
-      return;
-    }
-    const code = err.code ?? (err.cause as { code?: string } | undefined)?.code;
-    if (code !== undefined && TIMEOUTS.has(code)) {
-      this.events.upstreamError(this.app.name, 'timeout');
-      this.onFail(reject('upstream_timeout', 'upstream_timeout'));
-      return;
-    }
-    this.events.upstreamError(this.app.name, code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' ? 'reset' : 'refused');
-    this.logger.warn({ requestId: this.ctx.requestId, app: this.app.name, err: err.message, code }, 'upstream error');
-    this.onFail(reject('upstream_unavailable', code ? code.toLowerCase() : 'upstream_error'));
-  }
 }
