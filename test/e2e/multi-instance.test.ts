@@ -8,26 +8,16 @@
 // and restores (every connection dropped, new ones refused), so the machine's server — shared with
 // tests running in parallel — is never stopped.
 import t, { type Test } from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadOrCreateKeySet, type KeySet } from '../../src/auth/keys.js';
 import { mintSessionToken, type MintedSession } from '../../src/auth/session-token.js';
 import { request, startUpstream } from '../helpers/stack.js';
+import { logged, startInstance, type Instance } from '../helpers/instances.js';
 import { eventually, pgExec, pgUrl, postgresUnavailable, startTcpProxy, testSchema, type TcpProxy } from '../helpers/pg.js';
 
-const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
 const ADMIN_TOKEN = 'multi-instance-admin-token-0123456789';
-
-interface Instance {
-  name: string;
-  proc: ChildProcess;
-  port: number;
-  admin: string;
-  /** Log lines (JSON) other than access lines, newest last (bounded). */
-  lines: string[];
-}
 
 interface Cluster {
   a: Instance;
@@ -41,52 +31,6 @@ interface Cluster {
 const unavailable = await postgresUnavailable();
 if (unavailable && !process.env.CI) t.plan(0, `${unavailable}: start it (see .ci/run) or set GATEHOUSE_TEST_POSTGRES`);
 else tests();
-
-function startInstance(t: Test, name: string, dir: string, env: Record<string, string>): Promise<Instance> {
-  const proc = spawn(process.execPath, [CLI, 'start', '--config', 'gateway.yaml'], {
-    cwd: dir,
-    env: { ...process.env, ...env, GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.teardown(() => stopInstance(proc));
-  const lines: string[] = [];
-  let stderr = '';
-  proc.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  return new Promise((resolveStart, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within 15 s: ${stderr}${lines.slice(-5).join('\n')}`)), 15_000);
-    let buf = '';
-    proc.stdout?.on('data', (d) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) !== -1) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (line.includes('"type":"access"')) continue; // one per request: not kept
-        lines.push(line);
-        if (lines.length > 5000) lines.splice(0, 1000);
-        const msg = JSON.parse(line) as { msg: string; data?: string; admin?: string };
-        if (msg.msg === 'gatehouse listening') {
-          clearTimeout(timer);
-          resolveStart({ name, proc, port: Number(new URL(msg.data as string).port), admin: msg.admin as string, lines });
-        }
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited early with ${code}: ${stderr}`));
-    });
-  });
-}
-
-/** SIGTERM, then SIGKILL if it has not exited within 5 s. */
-async function stopInstance(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
 
 async function startCluster(t: Test): Promise<Cluster> {
   const up = await startUpstream(t, (_req, res) => res.end('ok'));
@@ -111,16 +55,12 @@ async function startCluster(t: Test): Promise<Cluster> {
   );
   // One key file, created once before any instance starts, used by both (and by the test to mint).
   const keys = await loadOrCreateKeySet(join(dir, 'keys', 'session.jwks.json'));
-  const env = { GATEHOUSE_STORE_URL: pgUrl({ schema, port: proxy.port }) };
+  const env = { GATEHOUSE_STORE_URL: pgUrl({ schema, port: proxy.port }), GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN };
   const [a, b] = await Promise.all([startInstance(t, 'A', dir, env), startInstance(t, 'B', dir, env)]);
   await Promise.all([a, b].map((i) => logged(i, 'revocation feed listening')));
   const mint = (sub: string) => mintSessionToken(keys, { sub, email: `${sub}@corp.example`, groups: ['staff'], idp: 'corp', amr: ['pwd'] }, 3600_000);
   return { a, b, proxy, schema, keys, mint };
 }
-
-/** Waits (bounded) until the instance has logged `msg`. */
-const logged = (i: Instance, msg: string, ms = 10_000) =>
-  eventually(() => i.lines.some((l) => (JSON.parse(l) as { msg: string }).msg === msg), ms, 20, `${i.name} logs "${msg}"`);
 
 /** A data-plane request with the session cookie; bounded (a stuck gateway fails the test, never hangs it). */
 async function get(i: Instance, token: string): Promise<{ status: number }> {

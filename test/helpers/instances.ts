@@ -1,0 +1,65 @@
+// Gateway PROCESSES from dist/cli.js (built by `npm test`) for multi-instance tests: started in a
+// directory of their own files, followed through their JSON log, stopped with SIGTERM (SIGKILL after
+// 5 s) at teardown.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import type { Test } from 'tap';
+import { eventually } from './pg.js';
+
+const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
+
+export interface Instance {
+  name: string;
+  proc: ChildProcess;
+  port: number;
+  admin: string;
+  /** Log lines (JSON) other than access lines, newest last (bounded). */
+  lines: string[];
+}
+
+export function startInstance(t: Test, name: string, dir: string, env: Record<string, string>): Promise<Instance> {
+  const proc = spawn(process.execPath, [CLI, 'start', '--config', 'gateway.yaml'], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => stopInstance(proc));
+  const lines: string[] = [];
+  let stderr = '';
+  proc.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  return new Promise((resolveStart, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s: ${stderr}${lines.slice(-5).join("\n")}`)), 60_000);
+    let buf = '';
+    proc.stdout?.on('data', (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) !== -1) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (line.includes('"type":"access"')) continue; // one per request: not kept
+        lines.push(line);
+        if (lines.length > 5000) lines.splice(0, 1000);
+        const msg = JSON.parse(line) as { msg: string; data?: string; admin?: string };
+        if (msg.msg === 'gatehouse listening') {
+          clearTimeout(timer);
+          resolveStart({ name, proc, port: Number(new URL(msg.data as string).port), admin: msg.admin as string, lines });
+        }
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited early with ${code}: ${stderr}`));
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within 5 s. Resolves with the exit code. */
+export async function stopInstance(proc: ChildProcess, graceMs = 5000): Promise<number | null> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
+}
+
+/** Waits (bounded) until the instance has logged `msg`. */
+export const logged = (i: Instance, msg: string, ms = 10_000) =>
+  eventually(() => i.lines.some((l) => (JSON.parse(l) as { msg: string }).msg === msg), ms, 20, `${i.name} logs "${msg}"`);
