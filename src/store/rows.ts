@@ -28,6 +28,9 @@ export interface SessionColumns {
   revoked_by: string | null;
   revoke_reason: string | null;
   login_id: string | null;
+  idp_sid?: string | null;
+  identity_version?: number;
+  live_state?: Record<string, unknown> | null;
 }
 
 export interface ActivityColumns {
@@ -55,6 +58,7 @@ export interface DecisionColumns {
   reason: string;
   reasons: string[];
   config_hash: string;
+  identity_version?: number | null;
 }
 
 export interface ChangeColumns {
@@ -62,6 +66,9 @@ export interface ChangeColumns {
   time: number;
   session_id: string;
   change: IdentityChange['change'];
+  source?: string;
+  version?: number | null;
+  event_id?: string | null;
 }
 
 export function sessionFromColumns(r: SessionColumns): SessionRecord {
@@ -92,6 +99,9 @@ export function sessionFromColumns(r: SessionColumns): SessionRecord {
     revokedBy: r.revoked_by,
     revokeReason: r.revoke_reason,
     loginId: r.login_id ?? null,
+    idpSid: r.idp_sid ?? null,
+    identityVersion: r.identity_version ?? 0,
+    liveState: r.live_state ?? null,
   };
 }
 
@@ -122,9 +132,18 @@ export function decisionFromColumns(r: DecisionColumns): DecisionRecord {
     reason: r.reason,
     reasons: r.reasons,
     configHash: r.config_hash,
+    identityVersion: r.identity_version ?? null,
   };
 }
 
 export function changeFromColumns(r: ChangeColumns): IdentityChange {
-  return { email: r.email, time: r.time, sessionId: r.session_id, change: r.change };
+  return {
+    email: r.email,
+    time: r.time,
+    sessionId: r.session_id,
+    change: r.change,
+    source: r.source ?? 'login',
+    version: r.version ?? null,
+    eventId: r.event_id ?? null,
+  };
 }

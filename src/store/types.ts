@@ -32,10 +32,16 @@ export interface SessionRecord {
   revokeReason: string | null;
   /** The sign-in this session belongs to (gateway sessions; null for others and older ones). */
   loginId: string | null;
+  /** The IdP's session id (`sid`) at sign-in, for OIDC back-channel logout. */
+  idpSid?: string | null;
+  /** 0 = as signed in; every live identity change adds one (identity/changes.ts). */
+  identityVersion?: number;
+  /** The live identity overlay's state for this session (identity/overlay.ts LiveState), when changed. */
+  liveState?: Record<string, unknown> | null;
 }
 
 /** Insert-or-touch: a new session is inserted whole; a known one gets last-seen fields updated. */
-export type SessionUpsert = Omit<SessionRecord, 'revokedAt' | 'revokedBy' | 'revokeReason' | 'loginId'> & { loginId?: string | null };
+export type SessionUpsert = Omit<SessionRecord, 'revokedAt' | 'revokedBy' | 'revokeReason' | 'loginId' | 'identityVersion' | 'liveState'> & { loginId?: string | null };
 
 export interface AppActivity {
   sessionId: string;
@@ -64,6 +70,8 @@ export interface DecisionRecord {
   reason: string;
   reasons: string[];
   configHash: string;
+  /** The identity version the decision was made on (0: as signed in; null: no identity). */
+  identityVersion?: number | null;
 }
 
 export interface IdentityChange {
@@ -71,7 +79,61 @@ export interface IdentityChange {
   time: number;
   sessionId: string;
   /** e.g. { groups: { added: ["admins"], removed: [] }, claims: { changed: ["department"] } } */
-  change: { groups?: { added: string[]; removed: string[] }; claims?: { changed: string[] } };
+  change: {
+    groups?: { added: string[]; removed: string[] };
+    claims?: { changed: string[] };
+    amr?: { before: string[]; after: string[] };
+    /** The session was revoked by this change. */
+    revoked?: { reason: string };
+  };
+  /** Who changed it: login (a new session compared with the previous one), refresh, scim, ssf … */
+  source?: string;
+  /** The session's identity version after the change (null for sign-in comparisons and revocations). */
+  version?: number | null;
+  /** The event the change acted on (SCIM request, logout token jti, SET jti …). */
+  eventId?: string | null;
+}
+
+/** Which sessions a live identity change selects (identity/changes.ts SessionMatch, resolved). */
+export type SessionSelector =
+  | { id: string }
+  | { email: string }
+  /** user_id = userId and (issuer in issuers or idp in idps). */
+  | { userId: string; issuers: string[]; idps: string[] }
+  | { idp: string; sid: string };
+
+/** A new identity version of one session, with its history entry. */
+export interface IdentityVersionWrite {
+  sessionId: string;
+  /** The version the caller based the change on: nothing is written when the stored one differs. */
+  expected: number;
+  version: number;
+  state: Record<string, unknown>;
+  change: IdentityChange;
+}
+
+export interface LiveIdentityRow {
+  sessionId: string;
+  version: number;
+  state: Record<string, unknown>;
+}
+
+/** What keeps identities live (identity/live.ts): finding sessions, versions, history. */
+export interface IdentityStore {
+  /** Unrevoked, unexpired sessions the selector names, with their identity version and state. */
+  find(sel: SessionSelector, now: number): Promise<SessionRecord[]>;
+  /**
+   * One transaction: the session's version and state (only if its version is still `expected`) and
+   * the history entry; with PostgreSQL also NOTIFYs the other instances. False when the version
+   * moved meanwhile (another instance's change): re-read and retry.
+   */
+  write(w: IdentityVersionWrite): Promise<boolean>;
+  /** A history entry without a new version (a revocation, say). */
+  record(change: IdentityChange): Promise<void>;
+  /** The session's identity history, newest first. */
+  sessionHistory(id: string): Promise<IdentityChange[]>;
+  /** Version and state of these sessions (those with version > 0). */
+  states(ids: string[]): Promise<LiveIdentityRow[]>;
 }
 
 export interface RecordBatch {
@@ -123,6 +185,8 @@ export interface RevocationState {
   sessionIds: string[];
   /** App name → epoch ms: sessions issued before it must log in again for that app. */
   appCutoffs: Record<string, number>;
+  /** Live sessions whose identity changed (version > 0): each instance loads the newer states. */
+  identities?: Array<{ sessionId: string; version: number }>;
 }
 
 export interface UserSummary {
@@ -174,6 +238,7 @@ export interface Store {
   readonly signIn?: SignInState;
   /** SCIM 2.0 users, groups and memberships (scim-types.ts). */
   readonly scim: ScimStore;
+  readonly identities: IdentityStore;
   /**
    * Writes one batch in one transaction. Throws on failure; the writer keeps the batch. A new
    * session is inserted whole (and compared with the user's previous session from the same issuer

@@ -8,7 +8,7 @@ export function sessionCases(t: Test, open: OpenStore): void {
     const store = await fresh(t, open);
     const s = session('s1');
     await store.writeBatch({ ...emptyBatch(), sessions: [s] });
-    t.same(await store.getSession('s1'), { ...s, revokedAt: null, revokedBy: null, revokeReason: null });
+    t.same(await store.getSession('s1'), { ...s, revokedAt: null, revokedBy: null, revokeReason: null, identityVersion: 0, liveState: null });
     t.equal(await store.getSession('nope'), null);
     await store.writeBatch(emptyBatch());
   });
@@ -103,7 +103,7 @@ export function sessionCases(t: Test, open: OpenStore): void {
 
   t.test('revokeApp cutoffs load with the revocations and only move forward', async (t) => {
     const store = await fresh(t, open);
-    t.same(await store.loadRevocations(), { sessionIds: [], appCutoffs: {} });
+    t.same(await store.loadRevocations(), { sessionIds: [], appCutoffs: {}, identities: [] });
     await store.revokeApp('wiki', T0 + HOUR);
     await store.revokeApp('grafana', T0);
     await store.revokeApp('wiki', T0);
@@ -165,12 +165,15 @@ export function sessionCases(t: Test, open: OpenStore): void {
     // Back to a single group a day later.
     await store.writeBatch({ ...emptyBatch(), sessions: [session('s5', { issuedAt: day2 + 24 * HOUR, claims: { ...s3.claims, groups: ['admins'] }, groups: ['admins'] })] });
     t.same(await store.identityHistory('ADA@example.com'), [
-      { email: 'ada@example.com', time: day2 + 24 * HOUR, sessionId: 's5', change: { groups: { added: [], removed: ['staff'] } } },
+      { email: 'ada@example.com', time: day2 + 24 * HOUR, sessionId: 's5', change: { groups: { added: [], removed: ['staff'] } }, source: 'login', version: null, eventId: null },
       {
         email: 'ada@example.com',
         time: day2,
         sessionId: 's3',
         change: { groups: { added: ['admins'], removed: [] }, claims: { changed: ['department'] } },
+        source: 'login',
+        version: null,
+        eventId: null,
       },
     ]);
     t.same(await store.identityHistory('bob@example.com'), []);

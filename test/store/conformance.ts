@@ -6,6 +6,7 @@ import { sessionCases } from './conformance-sessions.js';
 import { queryCases } from './conformance-queries.js';
 import { signInCases } from './conformance-signin.js';
 import { scimCases } from './conformance-scim.js';
+import { identityCases } from './conformance-identity.js';
 
 export type OpenStore = () => Promise<Store>;
 
@@ -21,4 +22,5 @@ export function storeConformance(t: Test, open: OpenStore): void {
   queryCases(t, open);
   signInCases(t, open);
   scimCases(t, open);
+  identityCases(t, open);
 }

@@ -31,6 +31,7 @@ export function session(id: string, over: Partial<SessionUpsert> = {}): SessionU
     firstSeenAt: T0,
     lastSeenAt: T0,
     loginId: null,
+    idpSid: 'op-sid-1',
     ...over,
   };
 }
@@ -54,6 +55,7 @@ export function decision(over: Partial<DecisionRecord> = {}): DecisionRecord {
     reason: 'policy_deny',
     reasons: ['exclude[0] group contractors: in [contractors]'],
     configHash: 'abcdef0123456789',
+    identityVersion: 0,
     ...over,
   };
 }

@@ -195,4 +195,21 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX scim_members_user ON ${s}.scim_members (user_id, group_id);
     `,
   },
+  {
+    // Live identity: see migrations-sqlite.ts version 3.
+    version: 5,
+    name: 'live identity',
+    sql: (s) => `
+      ALTER TABLE ${s}.sessions ADD COLUMN idp_sid TEXT;
+      ALTER TABLE ${s}.sessions ADD COLUMN identity_version BIGINT NOT NULL DEFAULT 0;
+      ALTER TABLE ${s}.sessions ADD COLUMN live_state JSONB;
+      CREATE INDEX sessions_idp_sid ON ${s}.sessions (idp, idp_sid) WHERE idp_sid IS NOT NULL;
+      CREATE INDEX sessions_changed ON ${s}.sessions (id) WHERE identity_version > 0;
+      ALTER TABLE ${s}.decisions ADD COLUMN identity_version BIGINT;
+      ALTER TABLE ${s}.identity_changes ADD COLUMN source TEXT NOT NULL DEFAULT 'login';
+      ALTER TABLE ${s}.identity_changes ADD COLUMN version BIGINT;
+      ALTER TABLE ${s}.identity_changes ADD COLUMN event_id TEXT;
+      CREATE INDEX identity_changes_session ON ${s}.identity_changes (session_id, time);
+    `,
+  },
 ];

@@ -22,6 +22,8 @@ export interface RevocationNotice {
   schema: string;
   sessionIds?: string[];
   appCutoffs?: Record<string, number>;
+  /** Identity versions written (store/postgres-identity.ts): listeners load the newer states. */
+  identities?: Array<{ sessionId: string; version: number }>;
   resync?: true;
 }
 
@@ -32,6 +34,8 @@ export function revocationNotices(schema: string, state: Partial<RevocationState
   const out: string[] = [];
   const cutoffs = state.appCutoffs ?? {};
   if (Object.keys(cutoffs).length > 0) out.push(JSON.stringify({ schema, appCutoffs: cutoffs } satisfies RevocationNotice));
+  // One identity write announces one session: far below the payload limit (ids are indexed, ≤ 600 chars).
+  if (state.identities?.length) out.push(JSON.stringify({ schema, identities: state.identities } satisfies RevocationNotice));
   let chunk: string[] = [];
   let bytes = 0;
   const flush = () => {
@@ -210,6 +214,9 @@ export class RevocationWatcher {
       appCutoffs: Object.fromEntries(
         Object.entries(notice.appCutoffs && typeof notice.appCutoffs === 'object' ? notice.appCutoffs : {}).filter(([, at]) => Number.isSafeInteger(at)),
       ),
+      identities: Array.isArray(notice.identities)
+        ? notice.identities.filter((i) => typeof i?.sessionId === 'string' && Number.isSafeInteger(i.version))
+        : [],
     });
   }
 

@@ -74,6 +74,7 @@ export const SESSION_COLUMNS = columns<SessionUpsert>([
   ['first_seen_at', 'bigint', (s) => s.firstSeenAt],
   ['last_seen_at', 'bigint', (s) => s.lastSeenAt],
   ['login_id', 'text', (s) => pgText(s.loginId ?? null)],
+  ['idp_sid', 'text', (s) => pgText(s.idpSid)],
 ]);
 
 export const TOUCH_COLUMNS = columns<SessionUpsert>([
@@ -107,6 +108,7 @@ export const DECISION_COLUMNS = columns<DecisionRecord>([
   ['reason', 'text', (d) => pgText(d.reason)],
   ['reasons', 'jsonb', (d) => pgJson(d.reasons ?? [])],
   ['config_hash', 'text', (d) => pgText(d.configHash)],
+  ['identity_version', 'bigint', (d) => d.identityVersion ?? null],
 ]);
 
 export const CHANGE_COLUMNS = columns<IdentityChange>([
@@ -114,4 +116,7 @@ export const CHANGE_COLUMNS = columns<IdentityChange>([
   ['time', 'bigint', (c) => c.time],
   ['session_id', 'text', (c) => pgText(c.sessionId)],
   ['change', 'jsonb', (c) => pgJson(c.change)],
+  ['source', 'text', (c) => pgText(c.source ?? 'login')],
+  ['version', 'bigint', (c) => c.version ?? null],
+  ['event_id', 'text', (c) => pgText(c.eventId)],
 ]);

@@ -32,6 +32,7 @@ import {
 import { notifyRevocations, RevocationWatcher } from './notify.js';
 import { PostgresQueries } from './queries.js';
 import { PostgresSignInState } from './signin.js';
+import { PostgresIdentityStore } from './identity.js';
 import type {
   AppActivity,
   DecisionQuery,
@@ -110,6 +111,7 @@ function statements(t: Tables) {
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly scim: PostgresScimStore;
+  readonly identities: PostgresIdentityStore;
   readonly schema: string;
   /** The URL without its password. */
   readonly target: string;
@@ -135,6 +137,7 @@ export class PostgresStore implements Store {
     this.queries = new PostgresQueries(pool, t);
     this.signIn = new PostgresSignInState(pool, t);
     this.scim = new PostgresScimStore(pool, conn.schema);
+    this.identities = new PostgresIdentityStore(pool, t, conn.schema);
   }
 
   async writeBatch(batch: RecordBatch): Promise<void> {
@@ -192,13 +195,14 @@ export class PostgresStore implements Store {
   }
 
   async loadRevocations(): Promise<RevocationState> {
-    const [ids, cutoffs] = await Promise.all([
+    const [ids, cutoffs, identities] = await Promise.all([
       this.pool.query<{ id: string }>(this.st.revokedIds),
       this.pool.query<{ app: string; revoked_before: number }>(this.st.appCutoffs),
+      this.identities.changed(Date.now()),
     ]);
     const appCutoffs: Record<string, number> = {};
     for (const r of cutoffs.rows) appCutoffs[r.app] = r.revoked_before;
-    return { sessionIds: ids.rows.map((r) => r.id), appCutoffs };
+    return { sessionIds: ids.rows.map((r) => r.id), appCutoffs, identities };
   }
 
   /**

@@ -180,4 +180,23 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX scim_members_user ON scim_members (user_id, group_id);
     `,
   },
+  {
+    // Live identity (identity/): the IdP's session id for back-channel logout, the identity
+    // version and overlay state of each session, the version each decision was made on, and
+    // who/what changed an identity in its history.
+    version: 5,
+    name: 'live identity',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN idp_sid TEXT;
+      ALTER TABLE sessions ADD COLUMN identity_version INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE sessions ADD COLUMN live_state TEXT;
+      CREATE INDEX sessions_idp_sid ON sessions (idp, idp_sid) WHERE idp_sid IS NOT NULL;
+      CREATE INDEX sessions_changed ON sessions (id) WHERE identity_version > 0;
+      ALTER TABLE decisions ADD COLUMN identity_version INTEGER;
+      ALTER TABLE identity_changes ADD COLUMN source TEXT NOT NULL DEFAULT 'login';
+      ALTER TABLE identity_changes ADD COLUMN version INTEGER;
+      ALTER TABLE identity_changes ADD COLUMN event_id TEXT;
+      CREATE INDEX identity_changes_session ON identity_changes (session_id, time);
+    `,
+  },
 ];

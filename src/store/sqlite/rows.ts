@@ -14,7 +14,10 @@ import {
 /** SQLite keeps JSON columns as text; everything else arrives as the shared row shape. */
 type JsonText<T, K extends keyof T> = Omit<T, K> & { [P in K]: string };
 
-export type SessionRow = Omit<JsonText<SessionColumns, 'groups' | 'amr' | 'claims'>, 'device'> & { device: string | null };
+export type SessionRow = Omit<JsonText<SessionColumns, 'groups' | 'amr' | 'claims'>, 'device' | 'live_state'> & {
+  device: string | null;
+  live_state?: string | null;
+};
 export type ActivityRow = ActivityColumns;
 export type DecisionRow = JsonText<DecisionColumns, 'reasons'>;
 export type ChangeRow = JsonText<ChangeColumns, 'change'>;
@@ -26,13 +29,14 @@ export function sessionFromRow(r: SessionRow): SessionRecord {
     amr: JSON.parse(r.amr) as string[],
     claims: JSON.parse(r.claims) as Record<string, unknown>,
     device: r.device === null ? null : (JSON.parse(r.device) as SessionRecord['device']),
+    live_state: r.live_state ? (JSON.parse(r.live_state) as Record<string, unknown>) : null,
   });
 }
 
 /** The columns a new session is inserted with (every one but the revocation ones), in order. */
 export const SESSION_INSERT_COLUMNS =
   'id, kind, user_id, email, name, idp, issuer, groups, amr, claims, login_ip, login_user_agent, login_country, ' +
-  'last_ip, last_user_agent, device, issued_at, expires_at, first_seen_at, last_seen_at, login_id';
+  'last_ip, last_user_agent, device, issued_at, expires_at, first_seen_at, last_seen_at, login_id, idp_sid';
 
 /** Positional parameters of SESSION_INSERT_COLUMNS, written into `out` (reused across sessions). */
 export function sessionInsertParams(s: SessionUpsert, out: Array<string | number | null>): Array<string | number | null> {
@@ -58,6 +62,7 @@ export function sessionInsertParams(s: SessionUpsert, out: Array<string | number
   out[18] = s.firstSeenAt;
   out[19] = s.lastSeenAt;
   out[20] = s.loginId ?? null;
+  out[21] = s.idpSid ?? null;
   return out;
 }
 
@@ -73,7 +78,7 @@ export function decisionFromRow(r: DecisionRow): DecisionRecord {
 }
 
 /** Columns of one decision row, in the order of the INSERT statements. */
-export const DECISION_PARAMS = 14;
+export const DECISION_PARAMS = 15;
 
 /**
  * The parameters of a multi-row decision INSERT, written in place into one array that is reused
@@ -106,6 +111,7 @@ export class DecisionParamWriter {
     v[o + 11] = d.reason;
     v[o + 12] = this.reasonsJson(d.reasons);
     v[o + 13] = d.configHash;
+    v[o + 14] = d.identityVersion ?? null;
   }
 
   private reasonsJson(reasons: readonly string[] | undefined): string {

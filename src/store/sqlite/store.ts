@@ -17,6 +17,7 @@ import { diffIdentity } from '../identity-diff.js';
 import { durably, openDatabase, retryBusy } from './db.js';
 import { SqliteQueries } from './queries.js';
 import { SqliteScimStore } from './scim.js';
+import { SqliteIdentityStore } from './identity.js';
 import {
   activityFromRow,
   changeFromRow,
@@ -69,7 +70,7 @@ const DECISION_CHUNKS = [64, 16, 4, 1] as const;
 function insertDecisionsSql(rows: number): string {
   const row = `(${Array(DECISION_PARAMS).fill('?').join(', ')})`;
   return `INSERT INTO decisions (request_id, time, app, session_id, email, method, host, path,
-    client_ip, outcome, policy, reason, reasons, config_hash) VALUES ${Array(rows).fill(row).join(', ')}`;
+    client_ip, outcome, policy, reason, reasons, config_hash, identity_version) VALUES ${Array(rows).fill(row).join(', ')}`;
 }
 
 /** Revokes the unrevoked sessions matching `where`; an already revoked one keeps its first revocation. */
@@ -126,6 +127,7 @@ function prepare(db: Database.Database) {
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
+  readonly identities: SqliteIdentityStore;
   private readonly st: ReturnType<typeof prepare>;
   private readonly queries: SqliteQueries;
   private readonly batchTx: (batch: RecordBatch) => void;
@@ -140,6 +142,7 @@ export class SqliteStore implements Store {
   ) {
     this.st = prepare(db);
     this.queries = new SqliteQueries(db);
+    this.identities = new SqliteIdentityStore(db);
     const tx = db.transaction((batch: RecordBatch) => this.applyBatch(batch));
     this.batchTx = (batch) => tx.immediate(batch);
   }
@@ -229,7 +232,7 @@ export class SqliteStore implements Store {
     for (const r of this.st.appCutoffs.all() as Array<{ app: string; revoked_before: number }>) {
       appCutoffs[r.app] = r.revoked_before;
     }
-    return { sessionIds: this.st.revokedIds.all() as string[], appCutoffs };
+    return { sessionIds: this.st.revokedIds.all() as string[], appCutoffs, identities: this.identities.changed(Date.now()) };
   }
 
   async getSession(id: string): Promise<SessionRecord | null> {
