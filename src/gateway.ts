@@ -54,6 +54,7 @@ export class Gateway {
   draining = false;
   /** The one way every channel (SCIM, back-channel logout, SSF, refresh …) changes a live identity. */
   readonly identityChanges: IdentityChanges;
+  private readonly live: LiveIdentity;
 
   private constructor(
     readonly configs: ConfigManager,
@@ -62,7 +63,7 @@ export class Gateway {
     readonly writer: RecordWriter,
     readonly services: Services,
   ) {
-    this.identityChanges = new LiveIdentity({
+    this.identityChanges = this.live = new LiveIdentity({
       store,
       overlay: services.identities,
       logger,
@@ -89,8 +90,8 @@ export class Gateway {
       const writer = new RecordWriter(store, { queueLimit: config.store.queueLimit, logger });
       undo.push(() => writer.close());
       const revocations = new RevocationSet();
-      revocations.load(await store.loadRevocations());
-      store.watchRevocations?.((update) => revocations.load(update));
+      const initial = await store.loadRevocations();
+      revocations.load(initial);
       const authenticator = await Authenticator.create(config, keys, revocations, logger);
       undo.push(() => authenticator.close());
       const identities = new IdentityOverlay();
@@ -112,12 +113,19 @@ export class Gateway {
         revocations,
         assertions: new AssertionSigner(keys),
         keys,
-        recorder: new Recorder(writer),
+        recorder: new Recorder(writer, identities),
         forwarder,
         websockets,
         identities,
       };
       const g = new Gateway(configs, logger, store, writer, services);
+      await g.live.load(initial.identities ?? []);
+      // Revocations and identity changes made by other instances (PostgreSQL), as they happen.
+      store.watchRevocations?.((update) => {
+        revocations.load(update);
+        if (update.identities?.length) g.live.load(update.identities).catch((err: unknown) => logger.warn({ err }, 'loading changed identities failed'));
+      });
+      revocations.on('revoked', (e) => 'sessionId' in e && identities.forget([e.sessionId]));
       g.serveAdmin = opts.admin !== false;
       g.adminTokens = await AdminTokens.load(config.admin.tokensFile);
       registerOps(g.adminRouter, { configs, metrics, store, writer, authenticator, startedAt: g.startedAt, draining: () => g.draining });

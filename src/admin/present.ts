@@ -102,6 +102,11 @@ export function presentSessionDetail(s: SessionRecord, activity: AppActivity[], 
   };
 }
 
+/** One session's identity history (GET /admin/sessions/{id}): newest first. */
+export function presentSessionIdentity(s: SessionRecord, history: IdentityChange[]) {
+  return { identity_version: s.identityVersion ?? 0, identity_history: history.map(presentIdentityChange) };
+}
+
 export function presentDecision(d: DecisionRecord) {
   return {
     request_id: d.requestId,
@@ -118,6 +123,7 @@ export function presentDecision(d: DecisionRecord) {
     path: d.path,
     client_ip: d.clientIp,
     config_hash: d.configHash,
+    identity_version: d.identityVersion ?? null,
   };
 }
 
@@ -133,6 +139,8 @@ export function describeChange(change: IdentityChange['change']): string {
     if (g.length) parts.push(`groups ${g.join(' ')}`);
   }
   if (change.claims?.changed.length) parts.push(`claims changed: ${change.claims.changed.join(', ')}`);
+  if (change.amr) parts.push(`auth methods ${change.amr.before.join(',') || '-'} → ${change.amr.after.join(',') || '-'}`);
+  if (change.revoked) parts.push(`revoked (${change.revoked.reason})`);
   return parts.join('; ') || 'identity changed';
 }
 
@@ -144,6 +152,11 @@ export function presentIdentityChange(c: IdentityChange) {
     groups: c.change.groups ?? null,
     claims_changed: c.change.claims?.changed ?? [],
     summary: `${describeChange(c.change)} since ${iso(c.time).slice(0, 10)}`,
+    source: c.source ?? 'login',
+    version: c.version ?? null,
+    event_id: c.eventId ?? null,
+    ...(c.change.amr ? { auth_methods: c.change.amr } : {}),
+    ...(c.change.revoked ? { revoked: c.change.revoked } : {}),
   };
 }
 

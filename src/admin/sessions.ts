@@ -1,6 +1,6 @@
 // /admin/sessions: list, show one in full, revoke.
 import type { Gateway } from '../gateway.js';
-import { presentSession, presentSessionDetail, iso } from './present.js';
+import { presentSession, presentSessionDetail, presentSessionIdentity, iso } from './present.js';
 import { boolParam, caughtUp, fromStore, limitParam, onlyParams, query, reasonOf } from './params.js';
 import { HttpError, type AdminRouter } from './server.js';
 
@@ -37,10 +37,10 @@ export function registerSessions(router: AdminRouter, g: Gateway): void {
     const id = params.id as string;
     const session = await fromStore('read the session', () => g.store.getSession(id));
     if (!session) throw new HttpError(404, `no session with id "${id}"`, 'id');
-    const [activity, decisions] = await fromStore('read the session', () =>
-      Promise.all([g.store.sessionActivity(id), g.store.listDecisions({ sessionId: id, limit: RECENT_DECISIONS })]),
+    const [activity, decisions, history] = await fromStore('read the session', () =>
+      Promise.all([g.store.sessionActivity(id), g.store.listDecisions({ sessionId: id, limit: RECENT_DECISIONS }), g.store.identities.sessionHistory(id)]),
     );
-    return presentSessionDetail(session, activity, decisions.items);
+    return { ...presentSessionDetail(session, activity, decisions.items), ...presentSessionIdentity(session, history) };
   });
 
   router.add('DELETE', '/admin/sessions/:id', async (r) => {

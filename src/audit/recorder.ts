@@ -6,9 +6,14 @@ import type { Rejection } from '../errors.js';
 import type { Identity } from '../policy/types.js';
 import type { RecordWriter } from './writer.js';
 import type { SessionUpsert } from '../store/types.js';
+import type { IdentityOverlay } from '../identity/overlay.js';
 
 export class Recorder {
-  constructor(private readonly writer: RecordWriter) {}
+  constructor(
+    private readonly writer: RecordWriter,
+    /** Live identity versions, so each decision records the version it was made on. */
+    private readonly identities?: IdentityOverlay,
+  ) {}
 
   /** An allowed (or bypassed) request. Sessions first seen here are recorded whole. */
   allowed(ctx: RequestContext): void {
@@ -55,6 +60,7 @@ export class Recorder {
       reason: rej?.reason ?? d?.reason ?? 'unknown',
       reasons: d?.reasons ?? [],
       configHash: ctx.config.hash,
+      identityVersion: who ? (this.identities?.version(who.sessionId) ?? 0) : null,
     });
   }
 }

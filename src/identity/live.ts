@@ -1,12 +1,13 @@
 // IdentityChanges, implemented: find the live sessions a change matches (in the store, after
-// flushing what is still queued), then revoke them (durable first) or lay the patched identity
-// over them with a new version, which the next request on this process is decided on.
+// flushing what is still queued), then revoke them (durable first) or write each one's next
+// identity version with its history entry (one durable transaction, NOTIFY'd to other instances)
+// and lay it over the cached identity, so the next request is decided on it.
 import type { Logger } from '../log.js';
-import type { SessionRecord, Store } from '../store/types.js';
+import type { Identity } from '../policy/types.js';
+import { diffIdentity } from '../store/identity-diff.js';
+import type { IdentityChange, SessionRecord, SessionSelector, Store } from '../store/types.js';
 import { describeMatch, type ChangeSource, type IdentityChanges, type IdentityPatch, type SessionMatch } from './changes.js';
 import { liveIdentity, patchState, type IdentityOverlay, type LiveState } from './overlay.js';
-import { diffIdentity } from '../store/identity-diff.js';
-import type { Identity } from '../policy/types.js';
 
 export interface LiveIdentityDeps {
   store: Store;
@@ -18,10 +19,12 @@ export interface LiveIdentityDeps {
   revokeSessions(ids: string[], by: string, reason: string): Promise<string[]>;
   /** The OIDC providers whose issuer is this URL (for `{issuer, subject}` matches). */
   providersWithIssuer(issuer: string): string[];
+  /** Every accepted change, for metrics: how many sessions it touched. */
+  changed?(source: ChangeSource, kind: 'revoke' | 'update', sessions: number): void;
 }
 
-/** Sessions per page when a match walks the session list. */
-const PAGE = 500;
+/** Attempts per session when another instance writes the same session's identity concurrently. */
+const WRITE_ATTEMPTS = 3;
 
 export class LiveIdentity implements IdentityChanges {
   constructor(private readonly d: LiveIdentityDeps) {}
@@ -34,52 +37,86 @@ export class LiveIdentity implements IdentityChanges {
       source,
       reason,
     );
+    const now = Date.now();
+    for (const s of sessions) {
+      if (!ids.includes(s.id)) continue;
+      this.d.overlay.forget([s.id]);
+      // The revocation itself is durable already; its history entry is the record of who asked.
+      await this.d.store.identities
+        .record(entry(s, now, { revoked: { reason } }, source, null, eventId))
+        .catch((err: unknown) => this.d.logger.warn({ err, sessionId: s.id }, 'live identity: could not record a revocation in the history'));
+    }
     this.d.logger.info({ source, match: describeMatch(match), eventId, reason, sessions: ids.length }, 'live identity: sessions revoked');
+    this.d.changed?.(source, 'revoke', ids.length);
     return ids;
   }
 
   async update(match: SessionMatch, patch: IdentityPatch, source: ChangeSource, eventId?: string): Promise<number> {
     if (patch.active === false) return (await this.revoke(match, source, 'deactivated', eventId)).length;
-    const sessions = await this.sessions(match);
     let changed = 0;
-    for (const s of sessions) {
-      const prev: LiveState = this.d.overlay.state(s.id) ?? { version: 0 };
-      const next = patchState(prev, patch, source);
-      const base = baseIdentity(s);
-      const before = liveIdentity(base, prev);
-      const after = liveIdentity(base, next);
-      const diff = diffIdentity(before, after);
-      const amrChanged = before.amr.join(' ') !== after.amr.join(' ');
-      if (!diff && !amrChanged && before.name === after.name) continue;
-      next.version = prev.version + 1;
-      this.d.overlay.set(s.id, next);
-      changed++;
+    for (const found of await this.sessions(match)) {
+      let s: SessionRecord | undefined = found;
+      for (let attempt = 0; s && attempt < WRITE_ATTEMPTS; attempt++) {
+        const result = await this.write(s, patch, source, eventId);
+        if (result !== 'conflict') {
+          if (result === 'changed') changed++;
+          break;
+        }
+        // Another instance wrote this session's identity meanwhile: build on its version.
+        [s] = await this.d.store.identities.find({ id: found.id }, Date.now());
+      }
     }
     if (changed > 0) this.d.logger.info({ source, match: describeMatch(match), eventId, sessions: changed }, 'live identity: sessions updated');
+    this.d.changed?.(source, 'update', changed);
     return changed;
   }
 
-  /** The live sessions (not revoked, not expired) the match names. */
-  private async sessions(match: SessionMatch, now = Date.now()): Promise<SessionRecord[]> {
-    await this.d.flush();
-    const live = (s: SessionRecord) => s.revokedAt === null && s.expiresAt > now;
-    const store = this.d.store;
-    if ('sessionId' in match) {
-      const s = await store.getSession(match.sessionId);
-      return s && live(s) ? [s] : [];
-    }
-    if ('email' in match) return (await store.userSessions(match.email)).filter(live);
-    if ('sid' in match) return [];
-    const providers = new Set(this.d.providersWithIssuer(match.issuer));
-    const out: SessionRecord[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await store.listSessions({ user: match.subject, active: true, now, limit: PAGE, ...(cursor ? { cursor } : {}) });
-      for (const s of page.items) if (s.issuer === match.issuer || (s.idp !== null && providers.has(s.idp))) out.push(s);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    return out;
+  /** Loads the states newer than this process's (another instance's changes, or all at start). */
+  async load(versions: Array<{ sessionId: string; version: number }>): Promise<void> {
+    const newer = versions.filter((v) => v.version > this.d.overlay.version(v.sessionId)).map((v) => v.sessionId);
+    if (newer.length === 0) return;
+    for (const row of await this.d.store.identities.states(newer)) this.d.overlay.set(row.sessionId, { ...(row.state as unknown as LiveState), version: row.version });
   }
+
+  private async write(s: SessionRecord, patch: IdentityPatch, source: ChangeSource, eventId: string | undefined): Promise<'changed' | 'same' | 'conflict'> {
+    const prev: LiveState = { ...((s.liveState ?? {}) as Partial<LiveState>), version: s.identityVersion ?? 0 };
+    const next = patchState(prev, patch, source);
+    const base = baseIdentity(s);
+    const before = liveIdentity(base, prev);
+    const after = liveIdentity(base, next);
+    const change: IdentityChange['change'] = diffIdentity(before, after) ?? {};
+    if (before.amr.join(' ') !== after.amr.join(' ')) change.amr = { before: before.amr, after: after.amr };
+    if (before.name !== after.name) change.claims = { changed: [...new Set([...(change.claims?.changed ?? []), 'name'])].sort() };
+    if (Object.keys(change).length === 0) return 'same';
+    next.version = prev.version + 1;
+    const ok = await this.d.store.identities.write({
+      sessionId: s.id,
+      expected: prev.version,
+      version: next.version,
+      state: next as unknown as Record<string, unknown>,
+      change: entry(s, Date.now(), change, source, next.version, eventId),
+    });
+    if (!ok) return 'conflict';
+    this.d.overlay.set(s.id, next);
+    return 'changed';
+  }
+
+  /** The live sessions (not revoked, not expired) the match names. */
+  private async sessions(match: SessionMatch): Promise<SessionRecord[]> {
+    await this.d.flush();
+    return this.d.store.identities.find(this.selector(match), Date.now());
+  }
+
+  private selector(m: SessionMatch): SessionSelector {
+    if ('sessionId' in m) return { id: m.sessionId };
+    if ('email' in m) return { email: m.email };
+    if ('sid' in m) return { idp: m.provider, sid: m.sid };
+    return { userId: m.subject, issuers: [m.issuer], idps: this.d.providersWithIssuer(m.issuer) };
+  }
+}
+
+function entry(s: SessionRecord, time: number, change: IdentityChange['change'], source: ChangeSource, version: number | null, eventId: string | undefined): IdentityChange {
+  return { email: s.email ?? '', time, sessionId: s.id, change, source, version, eventId: eventId ?? null };
 }
 
 /** The identity a recorded session was signed in with (what the overlay's changes are relative to). */
