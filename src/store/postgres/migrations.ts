@@ -196,7 +196,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     `,
   },
   {
-    // Live identity: see migrations-sqlite.ts version 3.
+    // Live identity: see sqlite/migrations.ts version 5.
     version: 5,
     name: 'live identity',
     sql: (s) => `

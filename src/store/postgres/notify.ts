@@ -22,7 +22,7 @@ export interface RevocationNotice {
   schema: string;
   sessionIds?: string[];
   appCutoffs?: Record<string, number>;
-  /** Identity versions written (store/postgres-identity.ts): listeners load the newer states. */
+  /** Identity versions written (store/postgres/identity.ts): listeners load the newer states. */
   identities?: Array<{ sessionId: string; version: number }>;
   resync?: true;
 }
