@@ -1,12 +1,11 @@
 // `gatehouse start|check|keys|users hash-password`: the commands that need the gateway itself.
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { loadConfig } from './config/load.js';
 import { ConfigError } from './config/types.js';
 import { Gateway } from './gateway.js';
 import { createLogger } from './log.js';
 import { startExampleUpstream } from './example-upstream.js';
-import { generateKeyFile, loadOrCreateKeySet } from './auth/keys.js';
+import { generateKeyFile, isSigningAlg, loadOrCreateKeySet, readKeyFile, SIGNING_ALGORITHMS } from './auth/keys.js';
 import { hashSecret } from './auth/password.js';
 import { parseDuration } from './config/duration.js';
 import { installLogin } from './login/install.js';
@@ -16,11 +15,12 @@ import cluster from 'node:cluster';
 import { bridgeRevocations, superviseWorkers, workerId } from './process/cluster.js';
 import { bridgeMetrics } from './process/cluster-metrics.js';
 import { HeapGovernor, operatorHeapFlags } from './process/heap.js';
+import { parseCommandArgs, UsageError } from './cli-args.js';
 
 
 export async function check(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' } } });
-  const file = resolve(values.config ?? 'gateway.yaml');
+  const { values } = parseCommandArgs(args, { config: { type: 'string', short: 'c' } });
+  const file = resolve(String(values.config ?? 'gateway.yaml'));
   try {
     const config = await loadConfig(file);
     console.log(`${file}: ok (${config.apps.length} apps, hash ${config.hash})`);
@@ -36,8 +36,8 @@ export async function check(args: string[]): Promise<number> {
 }
 
 export async function start(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, 'example-upstream': { type: 'boolean' } } });
-  const file = resolve(values.config ?? 'gateway.yaml');
+  const { values } = parseCommandArgs(args, { config: { type: 'string', short: 'c' }, 'example-upstream': { type: 'boolean' } });
+  const file = resolve(String(values.config ?? 'gateway.yaml'));
   const logger = createLogger();
   if (cluster.isPrimary) {
     // Validate before forking so a bad config fails once, loudly, with every problem.
@@ -111,24 +111,24 @@ const DEFAULT_ACTIVATE_IN = '10m';
 
 export async function keys(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'generate') {
-    console.error('usage: gatehouse keys generate --out FILE [--alg ES256] [--rotate [--activate-in 10m]]');
-    return 2;
-  }
-  const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, alg: { type: 'string' }, rotate: { type: 'boolean' }, 'activate-in': { type: 'string' } } });
-  if (!values.out) {
-    console.error('gatehouse keys generate: --out FILE is required');
-    return 2;
-  }
+  if (sub !== 'generate') throw new UsageError(sub === undefined ? 'missing subcommand' : `unknown subcommand "${sub}"`);
+  const { values } = parseCommandArgs(rest, { out: { type: 'string' }, alg: { type: 'string' }, rotate: { type: 'boolean' }, 'activate-in': { type: 'string' } });
+  if (typeof values.out !== 'string') throw new UsageError('--out FILE is required');
+  const alg = typeof values.alg === 'string' ? values.alg : 'ES256';
+  if (!isSigningAlg(alg)) throw new UsageError(`unsupported --alg ${alg} (use one of ${SIGNING_ALGORITHMS.join(', ')})`);
   let delayMs: number;
   try {
-    delayMs = parseDuration(values['activate-in'] ?? DEFAULT_ACTIVATE_IN);
+    delayMs = parseDuration(typeof values['activate-in'] === 'string' ? values['activate-in'] : DEFAULT_ACTIVATE_IN);
   } catch (err) {
-    console.error(`gatehouse keys generate: --activate-in: ${(err as Error).message}`);
-    return 2;
+    throw new UsageError(`--activate-in: ${(err as Error).message}`);
+  }
+  const out = resolve(values.out);
+  if (values.rotate !== true && (await readKeyFile(out))) {
+    // One line that says what to do: rotating keeps every session valid, replacing logs everyone out.
+    throw new UsageError(`${values.out} already holds a key set: add a key with --rotate, or give another --out`);
   }
   const activateAt = Date.now() + delayMs;
-  await generateKeyFile(resolve(values.out), values.alg ?? 'ES256', { append: values.rotate === true, activateAt });
+  await generateKeyFile(out, alg, { append: values.rotate === true, activateAt });
   if (!values.rotate) console.log(`${values.out}: wrote a new key set`);
   else if (delayMs === 0) console.log(`${values.out}: added a new signing key; it signs from now on (older keys still verify)`);
   else console.log(`${values.out}: added a new key; it verifies at once and signs from ${new Date(activateAt).toISOString()} — copy the file to every instance before then`);
@@ -142,10 +142,7 @@ export async function hashPassword(args: string[]): Promise<number> {
     for await (const c of process.stdin) chunks.push(c as Buffer);
     secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
   }
-  if (!secret) {
-    console.error('gatehouse users hash-password: empty password');
-    return 2;
-  }
+  if (!secret) throw new UsageError('empty password: give it as an argument or on stdin');
   console.log(await hashSecret(secret));
   return 0;
 }

@@ -86,3 +86,54 @@ export function whatIf(r: Row): string {
   for (const l of lost) out.push(`  - ${cell(l.email ?? l.user_id)} (was allowed by "${cell(l.previous_policy)}"; now ${cell(l.reason)}${l.policy ? ` by "${cell(l.policy)}"` : ''})`);
   return out.join('\n') + '\n';
 }
+
+export function sessionText(s: Row): string {
+  const id = (s.identity ?? {}) as Row;
+  const net = (s.network ?? {}) as Row;
+  const rev = s.revocation as Row | null;
+  let text = fields([
+    ['id', s.id],
+    ['status', s.status],
+    ['kind', s.kind],
+    ['email', s.email],
+    ['name', s.name],
+    ['sub', id.sub],
+    ['issuer', s.issuer],
+    ['idp', s.idp],
+    ['groups', s.groups],
+    ['auth methods', s.auth_methods],
+    ['issued', s.issued_at],
+    ['expires', s.expires_at],
+    ['first seen', s.first_seen_at],
+    ['last seen', s.last_seen_at],
+    ['login from', `${String(net.login_ip ?? '-')} ${net.login_country ? `(${String(net.login_country)}) ` : ''}${String(net.login_user_agent ?? '')}`.trim()],
+    ['last from', `${String(net.last_ip ?? '-')} ${String(net.last_user_agent ?? '')}`.trim()],
+    ['device', s.device],
+    ['revoked', rev ? `${String(rev.revoked_at)} by ${String(rev.revoked_by)}: ${String(rev.reason ?? '')}` : null],
+    ['claims', id.claims],
+  ]);
+  const apps = (s.apps as Row[] | undefined) ?? [];
+  if (apps.length) text += '\n' + table(apps, [['APP', 'app'], ['FIRST SEEN', 'first_seen_at'], ['LAST SEEN', 'last_seen_at'], ['REQUESTS', 'request_count'], ['LAST PATH', 'last_path']]);
+  const decisions = (s.decisions as Row[] | undefined) ?? [];
+  if (decisions.length) text += '\n' + table(decisions, DECISION_COLUMNS);
+  return text;
+}
+
+export function userText(u: Row): string {
+  const id = (u.identity ?? {}) as Row;
+  let text = fields([
+    ['email', u.email],
+    ['name', u.name],
+    ['active sessions', u.active_sessions],
+    ['last seen', u.last_seen_at],
+    ['idp', id.idp],
+    ['groups', id.groups],
+    ['auth methods', id.auth_methods],
+    ['claims', id.claims],
+  ]);
+  const history = (u.history as Row[] | undefined) ?? [];
+  if (history.length) text += '\nidentity history:\n' + history.map((h) => `  ${String(h.summary)}`).join('\n') + '\n';
+  const sessions = (u.sessions as Row[] | undefined) ?? [];
+  if (sessions.length) text += '\n' + table(sessions, SESSION_COLUMNS);
+  return text;
+}

@@ -3,8 +3,8 @@
 // default and the API's JSON with --json. Exit codes: 0 ok, 1 the API said no (or is unreachable),
 // 2 bad usage.
 import { readFile } from 'node:fs/promises';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DECISION_COLUMNS, SESSION_COLUMNS, explanation, fields, table, whatIf, type Row } from './cli-format.js';
+import { parseCommandArgs, reportUsage, UsageError, type Options, type Values } from '../cli-args.js';
+import { DECISION_COLUMNS, SESSION_COLUMNS, explanation, sessionText, table, userText, whatIf, type Row } from './cli-format.js';
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:9901';
 
@@ -12,14 +12,10 @@ const USAGE: Record<string, string> = {
   sessions: 'gatehouse sessions list [--email E] [--user SUB] [--app A] [--active] [--limit N] [--cursor C] | show ID | revoke ID [--reason R]',
   users: 'gatehouse users list | show EMAIL | logout EMAIL [--reason R]',
   decisions: 'gatehouse decisions [--request-id ID] [--email E] [--app A] [--outcome O] [--since 1h] [--session-id ID] [--limit N] [--cursor C]',
+  login: 'gatehouse login lockouts [list] | login lockouts lift user|ip KEY',
   'policy-test': 'gatehouse policy-test --app APP (--email E | --session-id ID | --identity JSON | --file APP.yaml [--since 24h]) [--ip IP] [--country CC]',
 };
 const COMMON = '\nAll read GATEHOUSE_ADMIN_URL (default ' + DEFAULT_ADMIN_URL + ') and GATEHOUSE_ADMIN_TOKEN; --json prints the API answer as JSON.\n';
-
-class UsageError extends Error {}
-
-type Options = NonNullable<ParseArgsConfig['options']>;
-type Values = Record<string, string | boolean | undefined>;
 
 const str = { type: 'string' } as const;
 const bool = { type: 'boolean' } as const;
@@ -39,10 +35,9 @@ export async function runAdminCommand(command: string, args: string[], env: Node
   }
   let parsed: { values: Values; positionals: string[] };
   try {
-    parsed = parseArgs({ args, options: { ...BASE, ...spec.options }, allowPositionals: true, strict: true }) as typeof parsed;
+    parsed = parseCommandArgs(args, { ...BASE, ...spec.options }, true);
   } catch (err) {
-    console.error(`gatehouse ${command}: ${(err as Error).message}\nusage: ${USAGE[command]}`);
-    return 2;
+    return reportUsage(command, err as UsageError, USAGE[command] as string);
   }
   if (parsed.values.help) {
     process.stdout.write(`usage: ${USAGE[command]}\n${COMMON}`);
@@ -56,10 +51,7 @@ export async function runAdminCommand(command: string, args: string[], env: Node
     else ctx.out(answer.text);
     return 0;
   } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`gatehouse ${command}: ${err.message}\nusage: ${USAGE[command]}`);
-      return 2;
-    }
+    if (err instanceof UsageError) return reportUsage(command, err, USAGE[command] as string);
     if (err instanceof ApiError) {
       if (parsed.values.json && err.body !== undefined) ctx.out(JSON.stringify(err.body, null, 2) + '\n');
       console.error(`gatehouse ${command}: ${err.message}`);
@@ -204,6 +196,23 @@ const COMMANDS: Record<string, Command> = {
       return { body, text: table(rows, DECISION_COLUMNS) + detail + more(body.next_cursor) };
     },
   },
+  login: {
+    options: {},
+    async run(api, c) {
+      const [what, sub = 'list', kind, key, ...extra] = c.positionals;
+      if (what !== 'lockouts') throw new UsageError(what === undefined ? 'missing subcommand' : `unknown subcommand "${what}"`);
+      if (sub === 'list' && kind === undefined) {
+        const body = await api.call('GET', '/admin/login/lockouts');
+        const rows = body.lockouts as Row[];
+        return { body, text: rows.length ? table(rows, [['KIND', 'kind'], ['KEY', 'key'], ['FAILURES', 'failures'], ['LOCKED UNTIL', 'until']]) : 'no lockouts\n' };
+      }
+      if (sub === 'lift' && (kind === 'user' || kind === 'ip') && key !== undefined && !extra.length) {
+        const body = await api.call('DELETE', `/admin/login/lockouts/${kind}/${encodeURIComponent(key)}`);
+        return { body, text: `lifted the lockout of ${kind} ${key}\n` };
+      }
+      throw new UsageError(sub === 'lift' ? 'expected: lift user|ip KEY' : `unknown subcommand "${sub}"`);
+    },
+  },
   'policy-test': {
     options: { app: str, email: str, 'session-id': str, identity: str, file: str, since: str, ip: str, country: str },
     async run(api, c) {
@@ -236,54 +245,3 @@ const COMMANDS: Record<string, Command> = {
     },
   },
 };
-
-function sessionText(s: Row): string {
-  const id = (s.identity ?? {}) as Row;
-  const net = (s.network ?? {}) as Row;
-  const rev = s.revocation as Row | null;
-  let text = fields([
-    ['id', s.id],
-    ['status', s.status],
-    ['kind', s.kind],
-    ['email', s.email],
-    ['name', s.name],
-    ['sub', id.sub],
-    ['issuer', s.issuer],
-    ['idp', s.idp],
-    ['groups', s.groups],
-    ['auth methods', s.auth_methods],
-    ['issued', s.issued_at],
-    ['expires', s.expires_at],
-    ['first seen', s.first_seen_at],
-    ['last seen', s.last_seen_at],
-    ['login from', `${String(net.login_ip ?? '-')} ${net.login_country ? `(${String(net.login_country)}) ` : ''}${String(net.login_user_agent ?? '')}`.trim()],
-    ['last from', `${String(net.last_ip ?? '-')} ${String(net.last_user_agent ?? '')}`.trim()],
-    ['device', s.device],
-    ['revoked', rev ? `${String(rev.revoked_at)} by ${String(rev.revoked_by)}: ${String(rev.reason ?? '')}` : null],
-    ['claims', id.claims],
-  ]);
-  const apps = (s.apps as Row[] | undefined) ?? [];
-  if (apps.length) text += '\n' + table(apps, [['APP', 'app'], ['FIRST SEEN', 'first_seen_at'], ['LAST SEEN', 'last_seen_at'], ['REQUESTS', 'request_count'], ['LAST PATH', 'last_path']]);
-  const decisions = (s.decisions as Row[] | undefined) ?? [];
-  if (decisions.length) text += '\n' + table(decisions, DECISION_COLUMNS);
-  return text;
-}
-
-function userText(u: Row): string {
-  const id = (u.identity ?? {}) as Row;
-  let text = fields([
-    ['email', u.email],
-    ['name', u.name],
-    ['active sessions', u.active_sessions],
-    ['last seen', u.last_seen_at],
-    ['idp', id.idp],
-    ['groups', id.groups],
-    ['auth methods', id.auth_methods],
-    ['claims', id.claims],
-  ]);
-  const history = (u.history as Row[] | undefined) ?? [];
-  if (history.length) text += '\nidentity history:\n' + history.map((h) => `  ${String(h.summary)}`).join('\n') + '\n';
-  const sessions = (u.sessions as Row[] | undefined) ?? [];
-  if (sessions.length) text += '\n' + table(sessions, SESSION_COLUMNS);
-  return text;
-}

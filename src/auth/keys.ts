@@ -62,12 +62,12 @@ export function publicPart(jwk: JWK): JWK {
   return pub as JWK;
 }
 
-function isSigningAlg(alg: unknown): alg is SigningAlgorithm {
+export function isSigningAlg(alg: unknown): alg is SigningAlgorithm {
   return typeof alg === 'string' && (SIGNING_ALGORITHMS as readonly string[]).includes(alg);
 }
 
 /** Reads a key file; returns null when it does not exist. Throws on anything malformed. */
-async function readKeyFile(file: string): Promise<JWK[] | null> {
+export async function readKeyFile(file: string): Promise<JWK[] | null> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -181,7 +181,7 @@ export async function generateKeyFile(
 ): Promise<{ kid: string; keys: number }> {
   if (!isSigningAlg(alg)) throw new Error(`unsupported algorithm ${String(alg)} (use one of ${SIGNING_ALGORITHMS.join(', ')})`);
   const existing = await readKeyFile(file);
-  if (existing && !opts.append) throw new Error(`${file} exists; use --append to rotate (add a key)`);
+  if (existing && !opts.append) throw new Error(`${file} already holds a key set: add a key with --rotate, or give another --out`);
   const jwk: JWK = await generateJwk(alg);
   if (existing && opts.activateAt !== undefined && opts.activateAt > Date.now()) {
     (jwk as Record<string, unknown>)[ACTIVATES_AT] = Math.ceil(opts.activateAt / 1000);

@@ -1,6 +1,8 @@
 // Sessions minted at sign-in (local users) are in the audit before their first proxied request,
 // and an admin revocation ends them on the next request.
 import t from 'tap';
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
 import { installAdminApi } from '../../src/admin/install.js';
 import { installLogin } from '../../src/login/install.js';
 import { startStack, startUpstream } from '../helpers/stack.js';
@@ -49,4 +51,27 @@ t.test('a local sign-in is recorded at login with its full identity', async (t) 
   const locks = await admin('GET', '/admin/login/lockouts');
   t.equal(locks.status, 200);
   t.match(locks.body.lockouts, [{ kind: 'user', key: 'uma@corp.example', until: String }]);
+
+  // The same through the CLI (a real process, over the admin API).
+  const cli = (...args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+      const env = { ...process.env, GATEHOUSE_ADMIN_URL: s.adminUrl, GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN };
+      execFile(process.execPath, [resolve(import.meta.dirname, '../../dist/cli.js'), ...args], { env, timeout: 60_000 }, (err, stdout, stderr) =>
+        done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  const listed = await cli('login', 'lockouts');
+  t.equal(listed.code, 0, listed.stderr);
+  t.match(listed.stdout, /^KIND\s+KEY\s+FAILURES\s+LOCKED UNTIL\nuser\s+uma@corp\.example\s+2\s+\d{4}-/);
+  const lifted = await cli('login', 'lockouts', 'lift', 'user', 'uma@corp.example');
+  t.equal(lifted.code, 0, lifted.stderr);
+  t.equal(lifted.stdout, 'lifted the lockout of user uma@corp.example\n');
+  t.equal((await cli('login', 'lockouts', 'list')).stdout, 'no lockouts\n');
+  t.same((await admin('GET', '/admin/login/lockouts')).body.lockouts, [], 'lifted on the gateway');
+  const again = await cli('login', 'lockouts', 'lift', 'user', 'uma@corp.example');
+  t.equal(again.code, 1);
+  t.match(again.stderr, /HTTP 404: no lockout for user uma@corp\.example/);
+  const slip = await cli('login', 'lockouts', 'lift', 'someone');
+  t.equal(slip.code, 2);
+  t.match(slip.stderr, /^gatehouse login: expected: lift user\|ip KEY \(usage: gatehouse login lockouts/);
 });

@@ -39,7 +39,7 @@ t.test('rotation: the newest key signs, tokens from the old key still verify', a
   const before = await loadOrCreateKeySet(file);
   const old = await mintSessionToken(before, claims, 60_000);
 
-  await t.rejects(generateKeyFile(file), /--append/, 'no silent overwrite');
+  await t.rejects(generateKeyFile(file), /--rotate/, 'no silent overwrite');
   const second = await generateKeyFile(file, 'ES256', { append: true });
   t.equal(second.keys, 2);
   t.not(second.kid, first.kid);
