@@ -9,24 +9,22 @@
 // count reached is reported.
 //   node bench/token-flood.mjs [--count 1000000] [--concurrency 64] [--budget 240] [--max-bytes N]
 //                              [--node-args '--max-old-space-size=192'] [--no-write]
+import { benchArgs } from './lib/args.mjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { BENCH_DIR, fmt, httpGetText, machineNotes, memory, metricValue, runToEnd, sampleRss, sleep, startService } from './lib/proc.mjs';
 import { AUDIENCE, HOSTS, HS_ISSUER, cleanup, importDist, prepareGateway, startGatehouse } from './lib/gatehouse.mjs';
 
-const { values: o } = parseArgs({
-  options: {
-    count: { type: 'string', default: '1000000' },
-    concurrency: { type: 'string', default: '64' },
-    budget: { type: 'string', default: '240' },
-    'max-bytes': { type: 'string' },
-    'node-args': { type: 'string', default: '' },
-    'log-level': { type: 'string', default: 'warn' },
-    'no-write': { type: 'boolean', default: false },
-  },
+const { values: o } = benchArgs(import.meta.url, {
+  count: { type: 'string', default: '1000000' },
+  concurrency: { type: 'string', default: '64' },
+  budget: { type: 'string', default: '240' },
+  'max-bytes': { type: 'string' },
+  'node-args': { type: 'string', default: '' },
+  'log-level': { type: 'string', default: 'warn' },
+  'no-write': { type: 'boolean', default: false },
 });
 const RSS_TARGET_MIB = 350;
 const started = new Date();
@@ -94,7 +92,7 @@ try {
           cacheEntries: metricValue(m.text, 'gatehouse_token_cache_entries'),
           cacheBytes: metricValue(m.text, 'gatehouse_token_cache_bytes'),
           auditQueue: metricValue(m.text, 'gatehouse_audit_queue_length'),
-          heapUsedMiB: (metricValue(m.text, 'gatehouse_process_nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20,
+          heapUsedMiB: (metricValue(m.text, 'gatehouse_nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20,
         });
       }
       await sleep(2000);

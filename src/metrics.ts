@@ -11,6 +11,8 @@ export interface GaugeSources {
   websockets?: () => number;
 }
 
+export const LEGACY_PROCESS_PREFIX = 'gatehouse_process_';
+
 export class Metrics {
   readonly registry = new Registry();
   /**
@@ -26,7 +28,13 @@ export class Metrics {
 
   constructor(sources: GaugeSources = {}, defaults = true) {
     const registers = [this.registry];
-    if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_process_' });
+    if (defaults) {
+      // Node's process metrics as gatehouse_process_cpu_seconds_total, gatehouse_nodejs_heap_… .
+      collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_' });
+      // Deprecated: the same under the old prefix (gatehouse_process_process_cpu_seconds_total, with
+      // the word twice), kept for one release so existing dashboards keep working; removed in 0.3.
+      collectDefaultMetrics({ register: this.registry, prefix: LEGACY_PROCESS_PREFIX });
+    }
     this.requests = new Counter({ name: 'gatehouse_requests_total', help: 'Requests by app, status and decision.', labelNames: ['app', 'status', 'decision'], registers });
     this.latency = new Histogram({
       name: 'gatehouse_request_duration_seconds',
