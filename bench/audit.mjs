@@ -9,24 +9,22 @@
 // With --postgres URL both gateways use that PostgreSQL database instead (a fresh schema each,
 // dropped at the end); the CPU figures are then the gateway's alone, not the server's.
 //   node bench/audit.mjs [--duration 15] [--rounds 2] [--connections 50] [--postgres URL] [--no-write]
+import { benchArgs } from './lib/args.mjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { loadTool, runLoad } from './lib/load.mjs';
 import { BENCH_DIR, cpuSeconds, fmt, httpGetText, machineNotes, median, metricValue, minMax, probe, sleep, startService } from './lib/proc.mjs';
 import { COOKIE, HOSTS, cleanup, mintCookie, prepareGateway, startGatehouse } from './lib/gatehouse.mjs';
 
-const { values: o } = parseArgs({
-  options: {
-    duration: { type: 'string', default: '15' },
-    rounds: { type: 'string', default: '2' },
-    connections: { type: 'string', default: '50' },
-    'log-level': { type: 'string', default: 'warn' },
-    tool: { type: 'string' },
-    postgres: { type: 'string' },
-    'no-write': { type: 'boolean', default: false },
-  },
+const { values: o } = benchArgs(import.meta.url, {
+  duration: { type: 'string', default: '15' },
+  rounds: { type: 'string', default: '2' },
+  connections: { type: 'string', default: '50' },
+  'log-level': { type: 'string', default: 'warn' },
+  tool: { type: 'string' },
+  postgres: { type: 'string' },
+  'no-write': { type: 'boolean', default: false },
 });
 const PG = o.postgres;
 const DURATION = Number(o.duration);

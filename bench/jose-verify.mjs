@@ -2,12 +2,13 @@
 // tokens), ES256 / RS256 (2048) / EdDSA, each token distinct. Run as its own process; prints
 // `JVJSON {...}` with, per algorithm, sequential ops/s (one verification at a time), concurrent ops/s
 // (32 in flight: jose's WebCrypto work overlaps on libuv threads) and CPU µs per verification.
-import { parseArgs } from 'node:util';
+//   node bench/jose-verify.mjs [--ms 1000] [--algs ES256,RS256,EdDSA]
+import { benchArgs } from './lib/args.mjs';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { issuerKey, mintTokens } from './lib/mint.mjs';
 import { performance } from 'node:perf_hooks';
 
-const { values } = parseArgs({ options: { ms: { type: 'string', default: '1000' }, algs: { type: 'string', default: 'ES256,RS256,EdDSA' } } });
+const { values } = benchArgs(import.meta.url, { ms: { type: 'string', default: '1000' }, algs: { type: 'string', default: 'ES256,RS256,EdDSA' } });
 const budgetMs = Number(values.ms);
 const out = {};
 for (const alg of values.algs.split(',')) {

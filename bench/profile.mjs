@@ -3,10 +3,10 @@
 //                          [--connections 50] [--top 30] [--keep]
 // The gateway (or bare proxy) runs as its own process with --cpu-prof; the profile is written when
 // it exits on SIGTERM. Load comes from wrk/autocannon (tokens-load.mjs for cold-*).
+import { benchArgs } from './lib/args.mjs';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadTool, runLoad } from './lib/load.mjs';
 import { BENCH_DIR, REPO_DIR, runToEnd, sleep, startService, fmt } from './lib/proc.mjs';
 import { randomBytes } from 'node:crypto';
@@ -14,18 +14,16 @@ import { AUDIENCE, COOKIE, HOSTS, HS_ISSUER, ISSUER, cleanup, issuerKeys, mintCo
 import { mintTokens } from './lib/mint.mjs';
 import { summarizeHeapProfile, summarizeProfile } from './lib/cpuprofile.mjs';
 
-const { values: o } = parseArgs({
-  options: {
-    case: { type: 'string', default: 'gh-allow' },
-    duration: { type: 'string', default: '8' },
-    connections: { type: 'string', default: '50' },
-    top: { type: 'string', default: '30' },
-    keep: { type: 'boolean', default: false },
-    'log-level': { type: 'string', default: 'warn' },
-    audit: { type: 'string' },
-    heap: { type: 'boolean', default: false },
-    alloc: { type: 'boolean', default: false },
-  },
+const { values: o } = benchArgs(import.meta.url, {
+  case: { type: 'string', default: 'gh-allow' },
+  duration: { type: 'string', default: '8' },
+  connections: { type: 'string', default: '50' },
+  top: { type: 'string', default: '30' },
+  keep: { type: 'boolean', default: false },
+  'log-level': { type: 'string', default: 'warn' },
+  audit: { type: 'string' },
+  heap: { type: 'boolean', default: false },
+  alloc: { type: 'boolean', default: false },
 });
 const profDir = mkdtempSync(join(tmpdir(), 'gatehouse-prof-'));
 // --heap: sampling allocation profile (where per-request garbage comes from) instead of CPU.

@@ -8,10 +8,10 @@
 //   node bench/run.js [--rounds 3] [--duration 5] [--warmup 1] [--connections 50]
 //                     [--cold-duration 3] [--only case,case] [--skip case,case]
 //                     [--tool wrk|autocannon] [--log-level warn|silent|info] [--no-write]
+import { benchArgs } from './lib/args.mjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadTool, runLoad } from './lib/load.mjs';
 import {
   BENCH_DIR,
@@ -32,19 +32,17 @@ import {
 import { AUDIENCE, COOKIE, HOSTS, ISSUER, cleanup, distReady, issuerKeys, mintCookie, prepareGateway, startGatehouse } from './lib/gatehouse.mjs';
 import { mintTokens } from './lib/mint.mjs';
 
-const { values: opt } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '3' },
-    duration: { type: 'string', default: '5' },
-    warmup: { type: 'string', default: '1' },
-    connections: { type: 'string', default: '50' },
-    'cold-duration': { type: 'string', default: '3' },
-    only: { type: 'string' },
-    skip: { type: 'string' },
-    tool: { type: 'string' },
-    'log-level': { type: 'string', default: 'warn' },
-    'no-write': { type: 'boolean', default: false },
-  },
+const { values: opt } = benchArgs(import.meta.url, {
+  rounds: { type: 'string', default: '3' },
+  duration: { type: 'string', default: '5' },
+  warmup: { type: 'string', default: '1' },
+  connections: { type: 'string', default: '50' },
+  'cold-duration': { type: 'string', default: '3' },
+  only: { type: 'string' },
+  skip: { type: 'string' },
+  tool: { type: 'string' },
+  'log-level': { type: 'string', default: 'warn' },
+  'no-write': { type: 'boolean', default: false },
 });
 const ROUNDS = Number(opt.rounds);
 const DURATION = Number(opt.duration);

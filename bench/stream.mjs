@@ -4,23 +4,21 @@
 // and VmHWM, the kernel's high-water mark for the whole process life).
 // Targets (issue 2 / issue 6): ≥ 0.9× the bare proxy both ways; peak RSS < 150 MiB.
 //   node bench/stream.mjs [--mib 1024] [--rounds 3] [--warmup-mib 128] [--node-args '…'] [--no-write]
+import { benchArgs } from './lib/args.mjs';
 import http from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { BENCH_DIR, cpuSeconds, fmt, machineNotes, median, memory, minMax, sampleRss, startService } from './lib/proc.mjs';
 import { HOSTS, cleanup, prepareGateway, startGatehouse } from './lib/gatehouse.mjs';
 import { performance } from 'node:perf_hooks';
 
-const { values: o } = parseArgs({
-  options: {
-    mib: { type: 'string', default: '1024' },
-    rounds: { type: 'string', default: '3' },
-    'warmup-mib': { type: 'string', default: '128' },
-    'node-args': { type: 'string', default: '' },
-    'log-level': { type: 'string', default: 'warn' },
-    'no-write': { type: 'boolean', default: false },
-  },
+const { values: o } = benchArgs(import.meta.url, {
+  mib: { type: 'string', default: '1024' },
+  rounds: { type: 'string', default: '3' },
+  'warmup-mib': { type: 'string', default: '128' },
+  'node-args': { type: 'string', default: '' },
+  'log-level': { type: 'string', default: 'warn' },
+  'no-write': { type: 'boolean', default: false },
 });
 let BYTES = Number(o.mib) * 1024 * 1024;
 const WARMUP_BYTES = Number(o['warmup-mib']) * 1024 * 1024;
