@@ -30,6 +30,7 @@ const COMMAND_USAGE: Record<string, string> = {
   check: 'gatehouse check --config FILE',
   keys: 'gatehouse keys generate --out FILE [--alg ES256] [--rotate [--activate-in 10m]]',
   users: 'gatehouse users hash-password [PASSWORD]',
+  backup: 'gatehouse backup --config FILE --out FILE',
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -53,6 +54,8 @@ async function run(command: string | undefined, rest: string[]): Promise<number>
       return (await import('./cli-gateway.js')).check(rest);
     case 'keys':
       return (await import('./cli-gateway.js')).keys(rest);
+    case 'backup':
+      return (await import('./cli-backup.js')).backup(rest);
     case 'users':
       if (rest[0] === 'hash-password') return (await import('./cli-gateway.js')).hashPassword(rest.slice(1));
       return (await import('./admin/cli.js')).runAdminCommand(command, rest);
