@@ -127,7 +127,7 @@ export class Gateway {
       });
       revocations.on('revoked', (e) => 'sessionId' in e && identities.forget([e.sessionId]));
       g.serveAdmin = opts.admin !== false;
-      g.adminTokens = await AdminTokens.load(config.admin.tokensFile);
+      g.adminTokens = (await AdminTokens.load(config.admin.tokensFile)).warnWeak(g.serveAdmin ? logger : undefined);
       registerOps(g.adminRouter, { configs, metrics, store, writer, authenticator, startedAt: g.startedAt, draining: () => g.draining });
       const keyReloader = new KeyReloader(keys, (k) => g.useKeys(k), logger).start();
       undo.push(() => keyReloader.close());
@@ -237,7 +237,7 @@ export class Gateway {
     if (this.dataServer) applyServerLimits(this.dataServer, next);
     try {
       await this.services.authenticator.update(next);
-      this.adminTokens = await AdminTokens.load(next.admin.tokensFile);
+      this.adminTokens = (await AdminTokens.load(next.admin.tokensFile)).warnWeak(this.serveAdmin ? this.logger : undefined);
     } catch (err) {
       this.logger.error({ err }, 'applying reloaded config failed');
     }

@@ -5,6 +5,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../log.js';
+import { weakTokenReason } from './token-file.js';
 
 export class HttpError extends Error {
   constructor(
@@ -98,6 +99,8 @@ export class AdminRouter {
  */
 export class AdminTokens {
   private digests: Array<{ name: string; digest: Buffer }> = [];
+  /** Tokens that are short or well known, by name and why (for a warning at start and reload). */
+  readonly weak: Array<{ name: string; reason: string }> = [];
 
   static async load(file: string | undefined, env = process.env, envVar = 'GATEHOUSE_ADMIN_TOKEN'): Promise<AdminTokens> {
     const t = new AdminTokens();
@@ -115,12 +118,22 @@ export class AdminTokens {
     return t;
   }
 
+  /** Warns about each short or well-known token (by name, never by value); returns this. */
+  warnWeak(logger: Logger | undefined): this {
+    for (const { name, reason } of this.weak) {
+      logger?.warn({ name }, `admin token "${name}" is ${reason}: whoever guesses it can read the audit and revoke sessions; use a long random one (openssl rand -base64 32)`);
+    }
+    return this;
+  }
+
   get count(): number {
     return this.digests.length;
   }
 
   private add(name: string, token: string): void {
     this.digests.push({ name, digest: sha256(token) });
+    const reason = weakTokenReason(token);
+    if (reason) this.weak.push({ name, reason });
   }
 
   /** Constant-time: digests have equal length, and every token is compared. */
