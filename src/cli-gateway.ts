@@ -1,9 +1,9 @@
 // `gatehouse start|check|keys|users hash-password`: the commands that need the gateway itself.
 import { resolve } from 'node:path';
 import { loadConfig } from './config/load.js';
-import { ConfigError } from './config/types.js';
+import { ConfigError, type GatewayConfig } from './config/types.js';
 import { Gateway } from './gateway.js';
-import { createLogger } from './log.js';
+import { createLogger, defaultLogFormat } from './log.js';
 import { startExampleUpstream } from './example-upstream.js';
 import { generateKeyFile, isSigningAlg, loadOrCreateKeySet, readKeyFile, SIGNING_ALGORITHMS } from './auth/keys.js';
 import { hashSecret } from './auth/password.js';
@@ -16,6 +16,8 @@ import { bridgeRevocations, superviseWorkers, workerId } from './process/cluster
 import { bridgeMetrics } from './process/cluster-metrics.js';
 import { HeapGovernor, operatorHeapFlags } from './process/heap.js';
 import { parseCommandArgs, UsageError } from './cli-args.js';
+import { ensureAdminTokenFile } from './admin/token-file.js';
+import { banner } from './banner.js';
 
 
 export async function check(args: string[]): Promise<number> {
@@ -35,34 +37,51 @@ export async function check(args: string[]): Promise<number> {
   }
 }
 
+/** The demo upstream listens where the config's apps send their requests (127.0.0.1:8081 in the example). */
+function exampleUpstreamPort(config: GatewayConfig): number {
+  const local = config.apps.find((a) => a.upstream.hostname === '127.0.0.1' && a.upstream.protocol === 'http:');
+  return local ? Number(local.upstream.port || 80) : 8081;
+}
+
+function refuse(err: ConfigError): number {
+  console.error(err.message);
+  console.error(`gatehouse: refusing to start: ${err.problems.length} config problem${err.problems.length === 1 ? '' : 's'}.`);
+  return 1;
+}
+
+/** The demo's local user (config/users.yaml), shown in the banner of `npm start`. */
+const DEMO_USER = { email: 'demo@example.com', password: 'gatehouse-demo' };
+
 export async function start(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, { config: { type: 'string', short: 'c' }, 'example-upstream': { type: 'boolean' } });
   const file = resolve(String(values.config ?? 'gateway.yaml'));
-  const logger = createLogger();
+  // Validate before anything starts (and before forking) so a bad config fails once, loudly.
+  let config: GatewayConfig;
+  try {
+    config = await loadConfig(file);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return refuse(err);
+  }
+  const pretty = (config.logFormat ?? defaultLogFormat()) === 'pretty';
+  const logger = createLogger(undefined, pretty ? 'pretty' : 'json');
+  const demo = values['example-upstream'] === true;
+  const facts = { config, adminUrl: null as string | null, newToken: null as string | null, demoUser: demo ? DEMO_USER : null, workers: config.workers };
   if (cluster.isPrimary) {
-    // Validate before forking so a bad config fails once, loudly, with every problem.
-    let workers: number;
-    try {
-      const config = await loadConfig(file);
-      workers = config.workers;
-      // Create the signing keys once, here: workers starting together must not each write their own.
-      if (workers > 1) await loadOrCreateKeySet(config.session.keysFile);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        console.error(err.message);
-        console.error(`gatehouse: refusing to start: ${err.problems.length} config problem${err.problems.length === 1 ? '' : 's'}.`);
-        return 1;
-      }
-      throw err;
-    }
-    if (workers > 1) {
-      const upstream = values['example-upstream'] ? await startExampleUpstream() : null;
-      const code = await superviseWorkers(workers, logger);
+    // Created once, here: workers starting together must not each write their own.
+    if (config.workers > 1) await loadOrCreateKeySet(config.session.keysFile);
+    if (config.admin.tokensFile) facts.newToken = await ensureAdminTokenFile(config.admin.tokensFile);
+    // The token itself goes to a person's terminal only, never into a log that may be shipped.
+    if (facts.newToken && !pretty) logger.info({ file: config.admin.tokensFile }, 'generated an admin token (mode 0600): read it from that file');
+    if (config.workers > 1) {
+      const upstream = demo ? await startExampleUpstream(exampleUpstreamPort(config)) : null;
+      if (pretty) process.stdout.write(banner({ ...facts, dataPort: config.listen.port, adminUrl: `http://${config.admin.listen.host}:${config.admin.listen.port}` }));
+      const code = await superviseWorkers(config.workers, logger);
       upstream?.close();
       return code;
     }
   }
-  const upstream = values['example-upstream'] && cluster.isPrimary ? await startExampleUpstream() : null;
+  const upstream = demo && cluster.isPrimary ? await startExampleUpstream(exampleUpstreamPort(config)) : null;
   let gateway: Gateway;
   try {
     gateway = await Gateway.start({
@@ -79,13 +98,12 @@ export async function start(args: string[]): Promise<number> {
     });
   } catch (err) {
     upstream?.close();
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      console.error(`gatehouse: refusing to start: ${err.problems.length} config problem${err.problems.length === 1 ? '' : 's'}.`);
-      return 1;
-    }
+    if (err instanceof ConfigError) return refuse(err);
     console.error(`gatehouse: cannot start: ${(err as Error).message}`);
     return 1;
+  }
+  if (pretty && cluster.isPrimary) {
+    process.stdout.write(banner({ ...facts, config: gateway.configs.current, dataPort: Number(new URL(gateway.dataUrl).port), adminUrl: gateway.adminUrl }));
   }
   process.on('SIGHUP', () => void gateway.configs.reload('SIGHUP'));
   // Every serving process (a single one, or each worker): see heap.ts.

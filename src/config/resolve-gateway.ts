@@ -126,6 +126,7 @@ export async function resolveGateway(raw: GatewayFileT, s: Scope): Promise<Gatew
     store: store as GatewayConfig['store'],
     appsDir: s.ok('apps') ? s.path(raw.apps) : '',
     logLevel: (s.ok('log') && raw.log?.level) || DEFAULTS.logLevel,
+    ...(s.ok('log') && raw.log?.format ? { logFormat: raw.log.format } : {}),
     audit: {
       recordAllowed: audit?.record_allowed ?? DEFAULTS.audit.recordAllowed,
       retentionMs: s.ms(audit?.retention, DEFAULTS.audit.retentionMs),

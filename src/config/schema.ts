@@ -191,7 +191,16 @@ export const GatewayFile = StrictObject(
       queue_limit: Type.Optional(Type.Integer({ minimum: 100 })),
     }),
     apps: Type.String({ description: 'Directory of per-application YAML files.' }),
-    log: Type.Optional(StrictObject({ level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))) })),
+    log: Type.Optional(
+      StrictObject({
+        level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
+        format: Type.Optional(
+          Type.Union([Type.Literal('json'), Type.Literal('pretty')], {
+            description: 'json: JSON lines (the default when stdout is not a terminal); pretty: readable lines and a startup banner (the default on a terminal).',
+          }),
+        ),
+      }),
+    ),
     audit: Type.Optional(
       StrictObject({
         record_allowed: Type.Optional(Type.Union([Type.Literal('aggregate'), Type.Literal('all')])),

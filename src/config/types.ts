@@ -133,6 +133,8 @@ export interface GatewayConfig {
   store: { sqlite?: string; postgres?: string; postgresTls?: { ca?: string; rejectUnauthorized: boolean }; queueLimit: number };
   appsDir: string;
   logLevel: string;
+  /** Absent: pretty on a terminal, JSON lines otherwise. Read at start. */
+  logFormat?: 'json' | 'pretty';
   audit: { recordAllowed: 'aggregate' | 'all'; retentionMs: number; redactClaims: string[] };
   tokenIssuers: TokenIssuerConfig[];
   serviceTokens: ServiceTokenConfig[];
