@@ -1,6 +1,6 @@
 // Every way a request can end without reaching the upstream, in one closed table. Stages return
-// one of these codes; pipeline/respond.ts turns it into a status and a page. The README's error
-// table is this table.
+// one of these codes; pipeline/respond.ts turns it into a status and a page. The error table in
+// docs/request-flow.md is this table.
 
 export const ERRORS = {
   route_not_found: { status: 404, title: 'Not found', detail: 'No application is configured for this host and path.' },

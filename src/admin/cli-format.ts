@@ -137,3 +137,13 @@ export function userText(u: Row): string {
   if (sessions.length) text += '\n' + table(sessions, SESSION_COLUMNS);
   return text;
 }
+
+/** A request id without a decision: an allowed request (aggregated), or one the gateway does not know. */
+export function notRecordedText(n: Row): string {
+  if (!n.outcome) return `no decisions: ${cell(n.note)}\n`;
+  const a = n.aggregate as Row | null;
+  let text = `${cell(n.outcome)}ed, not recorded individually: app ${cell(n.app)} at ${cell(n.time)}`;
+  text += n.session_id ? `, session ${cell(n.session_id)} (${cell(n.email)})\n` : ' (no session: a bypass app)\n';
+  if (a) text += `  that session on ${cell(n.app)}: ${cell(a.request_count)} requests from ${cell(a.first_seen_at)} to ${cell(a.last_seen_at)}, last path ${cell(a.last_path)}\n`;
+  return text;
+}

@@ -4,7 +4,7 @@
 // 2 bad usage.
 import { readFile } from 'node:fs/promises';
 import { parseCommandArgs, reportUsage, UsageError, type Options, type Values } from '../cli-args.js';
-import { DECISION_COLUMNS, SESSION_COLUMNS, explanation, sessionText, table, userText, whatIf, type Row } from './cli-format.js';
+import { DECISION_COLUMNS, SESSION_COLUMNS, explanation, notRecordedText, sessionText, table, userText, whatIf, type Row } from './cli-format.js';
 
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:9901';
 
@@ -190,7 +190,7 @@ const COMMANDS: Record<string, Command> = {
       const map = { 'request-id': 'request_id', email: 'email', app: 'app', outcome: 'outcome', since: 'since', 'session-id': 'session_id', limit: 'limit', cursor: 'cursor' };
       const body = await api.call('GET', '/admin/decisions' + qs(c.values, map));
       const rows = body.decisions as Row[];
-      if (!rows.length) return { body, text: 'no decisions\n' };
+      if (!rows.length) return { body, text: body.not_recorded ? notRecordedText(body.not_recorded as Row) : 'no decisions\n' };
       // Few rows (or one request asked for): show why, rule by rule.
       const detail = rows.length <= 3 ? rows.map((d) => `\n${String(d.request_id)}:\n` + (d.reasons as string[]).map((r) => `  ${r}`).join('\n') + '\n').join('') : '';
       return { body, text: table(rows, DECISION_COLUMNS) + detail + more(body.next_cursor) };

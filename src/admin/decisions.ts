@@ -1,12 +1,12 @@
 // /admin/decisions: "why was request X denied?" — every denial and unauthenticated request, with the
-// deciding policy and per-rule reasons.
+// deciding policy and per-rule reasons, and every error page (404, 502, 504 …) with its cause.
 import type { Gateway } from '../gateway.js';
 import type { DecisionRecord } from '../store/types.js';
 import { presentDecision } from './present.js';
 import { caughtUp, fromStore, limitParam, onlyParams, parseSince, query } from './params.js';
 import { HttpError, type AdminRouter } from './server.js';
 
-export const OUTCOMES: ReadonlyArray<DecisionRecord['outcome']> = ['allow', 'deny', 'bypass', 'unauthenticated'];
+export const OUTCOMES: ReadonlyArray<DecisionRecord['outcome']> = ['allow', 'deny', 'bypass', 'unauthenticated', 'not_found', 'error'];
 
 export function registerDecisions(router: AdminRouter, g: Gateway): void {
   router.add('GET', '/admin/decisions', async ({ url }) => {
@@ -34,6 +34,38 @@ export function registerDecisions(router: AdminRouter, g: Gateway): void {
         ...(since !== undefined ? { since } : {}),
       }),
     );
-    return { decisions: page.items.map(presentDecision), next_cursor: page.nextCursor };
+    const answer = { decisions: page.items.map(presentDecision), next_cursor: page.nextCursor };
+    // An allowed request's id finds no decision (allowed requests are aggregated): say so.
+    if (filters.requestId !== undefined && page.items.length === 0 && filters.cursor === undefined) {
+      return { ...answer, not_recorded: await notRecorded(g, filters.requestId) };
+    }
+    return answer;
   });
+}
+
+/** What the gateway knows of a request id that has no decision. */
+async function notRecorded(g: Gateway, requestId: string) {
+  const seen = g.services.recorder.recentAllowed.find(requestId);
+  if (!seen) {
+    return {
+      outcome: null,
+      note:
+        g.configs.current.audit.recordAllowed === 'all'
+          ? 'no request with this id was recorded (it may be older than audit.retention, or from another gateway)'
+          : 'no refused request has this id; an allowed one is not recorded individually (audit.record_allowed: aggregate), and this gateway no longer remembers it',
+    };
+  }
+  const activity = seen.sessionId ? (await fromStore('session activity', () => g.store.sessionActivity(seen.sessionId as string))).find((a) => a.app === seen.app) : undefined;
+  const session = seen.sessionId ? await fromStore('get session', () => g.store.getSession(seen.sessionId as string)) : null;
+  return {
+    outcome: seen.outcome,
+    note: 'allowed, not recorded individually (audit.record_allowed: aggregate): the totals of its session on this app follow',
+    time: new Date(seen.time).toISOString(),
+    app: seen.app,
+    session_id: seen.sessionId,
+    email: session?.email ?? null,
+    aggregate: activity
+      ? { request_count: activity.count, first_seen_at: new Date(activity.firstSeenAt).toISOString(), last_seen_at: new Date(activity.lastSeenAt).toISOString(), last_path: activity.lastPath }
+      : null,
+  };
 }

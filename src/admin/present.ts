@@ -1,5 +1,6 @@
 // JSON shaping for the admin API: store records (camelCase, epoch ms) → API objects (snake_case,
 // ISO-8601 times). The field names here are the contract: extend, never rename.
+import { ERRORS } from '../errors.js';
 import type { Decision, Identity, PolicyExplanation } from '../policy/types.js';
 import type { AppActivity, DecisionRecord, IdentityChange, SessionRecord, UserSummary } from '../store/types.js';
 
@@ -111,7 +112,8 @@ export function presentDecision(d: DecisionRecord) {
   return {
     request_id: d.requestId,
     time: iso(d.time),
-    app: d.app,
+    app: d.app || null,
+    status: recordedStatus(d),
     email: d.email,
     outcome: d.outcome,
     policy: d.policy,
@@ -125,6 +127,21 @@ export function presentDecision(d: DecisionRecord) {
     config_hash: d.configHash,
     identity_version: d.identityVersion ?? null,
   };
+}
+
+/** The status the client got, where the decision determines it (null: the upstream answered). */
+function recordedStatus(d: DecisionRecord): number | null {
+  switch (d.outcome) {
+    case 'deny':
+      return 403;
+    case 'unauthenticated':
+      return 401;
+    case 'not_found':
+    case 'error':
+      return (ERRORS as Record<string, { status: number } | undefined>)[d.reason]?.status ?? 500;
+    default:
+      return null;
+  }
 }
 
 export function presentUser(u: UserSummary) {

@@ -7,8 +7,12 @@ import type { Identity } from '../policy/types.js';
 import type { RecordWriter } from './writer.js';
 import type { SessionUpsert } from '../store/types.js';
 import type { IdentityOverlay } from '../identity/overlay.js';
+import { RecentAllowed } from './recent-allowed.js';
 
 export class Recorder {
+  /** Allowed requests' ids while they are aggregated (record_allowed: aggregate), for lookups. */
+  readonly recentAllowed = new RecentAllowed();
+
   constructor(
     private readonly writer: RecordWriter,
     /** Live identity versions, so each decision records the version it was made on. */
@@ -19,21 +23,49 @@ export class Recorder {
   allowed(ctx: RequestContext): void {
     const identity = ctx.identity;
     const now = Date.now();
+    const app = (ctx.app as NonNullable<RequestContext['app']>).name;
     if (identity) {
       // A fresh verification (cache miss) is the first sight of this token in this process:
       // upsert the session whole; hits only bump the per-app aggregate.
       if (!ctx.cacheHit) this.writer.session(sessionUpsert(identity, ctx, now));
-      this.writer.activity(identity.sessionId, (ctx.app as NonNullable<RequestContext['app']>).name, ctx.path, now);
+      this.writer.activity(identity.sessionId, app, ctx.path, now);
     }
     if (ctx.config.audit.recordAllowed === 'all') this.decision(ctx, now, null);
+    else this.recentAllowed.add(ctx.requestId, app, identity?.sessionId ?? null, now);
   }
 
-  /** A 401 or 403 (never aggregated: each is kept individually). */
+  /**
+   * Every request answered with an error page, each kept individually: a person may hand its
+   * request id to an administrator. 401 and 403 are decisions of the policy; the others (404, 400,
+   * 502, 504, 500) are recorded as `not_found` / `error` with their cause.
+   */
   rejected(ctx: RequestContext, rej: Rejection): void {
-    if (!ctx.app || (rej.code !== 'unauthenticated' && rej.code !== 'forbidden')) return;
+    if (rej.code !== 'unauthenticated' && rej.code !== 'forbidden') return this.failed(ctx, rej);
+    if (!ctx.app) return;
     const now = Date.now();
     if (ctx.identity && !ctx.cacheHit) this.writer.session(sessionUpsert(ctx.identity, ctx, now));
     this.decision(ctx, now, rej);
+  }
+
+  private failed(ctx: RequestContext, rej: Rejection): void {
+    const app = ctx.app;
+    const who = ctx.identity ?? ctx.revokedIdentity;
+    this.writer.decision({
+      requestId: ctx.requestId,
+      time: Date.now(),
+      app: app?.name ?? '',
+      sessionId: who?.sessionId ?? null,
+      email: who?.email ?? null,
+      method: ctx.req.method ?? '',
+      host: ctx.host,
+      path: ctx.path,
+      clientIp: ctx.clientIp,
+      outcome: rej.code === 'route_not_found' ? 'not_found' : 'error',
+      policy: null,
+      reason: rej.code,
+      reasons: [failureCause(ctx, rej)],
+      configHash: ctx.config.hash,
+    });
   }
 
   /** Record a session at login (gateway-minted sessions are recorded before first use). */
@@ -62,6 +94,22 @@ export class Recorder {
       configHash: ctx.config.hash,
       identityVersion: who ? (this.identities?.version(who.sessionId) ?? 0) : null,
     });
+  }
+}
+
+/** One readable line: what failed, where, and the upstream's error code. */
+function failureCause(ctx: RequestContext, rej: Rejection): string {
+  switch (rej.code) {
+    case 'route_not_found':
+      return `no app serves ${ctx.host || '(no host)'}${ctx.path}`;
+    case 'upstream_unavailable':
+      return `upstream ${ctx.app?.upstream.origin ?? '?'}: ${rej.reason}`;
+    case 'upstream_timeout':
+      return `upstream ${ctx.app?.upstream.origin ?? '?'}: no answer within timeout ${ctx.app?.timeoutMs ?? '?'} ms (connect_timeout ${ctx.app?.connectTimeoutMs ?? '?'} ms)`;
+    case 'internal_error':
+      return 'a gateway bug: the log line with this request id has the stack';
+    default:
+      return rej.message ? `${rej.reason}: ${rej.message}` : rej.reason;
   }
 }
 

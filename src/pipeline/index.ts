@@ -163,13 +163,14 @@ export class Pipeline {
 
   private fail(ctx: RequestContext, t: Transport, err: unknown): void {
     this.s.logger.error({ err, requestId: ctx.requestId }, 'request failed');
-    this.respond(ctx, t, reject('internal_error', 'internal_error'));
+    this.stop(ctx, t, reject('internal_error', 'internal_error'));
   }
 
   private forward(ctx: RequestContext, t: Transport): void {
     try {
       const hasBody = prepareUpstreamHeaders(ctx, this.s, ctx.trustedPeer);
-      const onFail = (rej: Rejection): void => this.respond(ctx, t, rej);
+      // A 502/504 page shows its request id: recorded like a rejection, so the id can be looked up.
+      const onFail = (rej: Rejection): void => this.stop(ctx, t, rej);
       if (t.res) this.s.forwarder.web(ctx, t.res, hasBody, onFail);
       else if (t.socket) {
         this.s.websockets.track(ctx, t.socket);

@@ -64,9 +64,14 @@ export interface DecisionRecord {
   /** Path without the query string. */
   path: string;
   clientIp: string;
-  outcome: 'allow' | 'deny' | 'bypass' | 'unauthenticated';
+  /** not_found and error: the request got an error page (404; 400, 502, 504, 500) with its id. */
+  outcome: 'allow' | 'deny' | 'bypass' | 'unauthenticated' | 'not_found' | 'error';
   policy: string | null;
-  /** A policy reason (policy_allow, no_policy_matched …) or a token reason (expired …). */
+  /**
+   * A policy reason (policy_allow, no_policy_matched …), a token reason (expired …), or for
+   * not_found / error the error code (route_not_found, upstream_unavailable …); `reasons` then holds
+   * the cause (the upstream and its error code). `app` is '' when no app matched.
+   */
   reason: string;
   reasons: string[];
   configHash: string;

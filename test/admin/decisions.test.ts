@@ -1,6 +1,9 @@
 // "Why was request X denied?": every denial and unauthenticated request is explained by its
 // request id through /admin/decisions.
 import t from 'tap';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { closedPort } from '../auth/helpers.js';
 import { startAdminStack, type Json } from './helpers.js';
 
 t.test('a denied request is explained by its request id', async (t) => {
@@ -87,4 +90,64 @@ t.test('unknown endpoints and methods', async (t) => {
   t.equal((await s.admin('GET', '/admin/nope')).status, 404);
   const wrong = await s.admin<Json>('PUT', '/admin/decisions');
   t.equal(wrong.status, 405);
+});
+
+t.test('every request id a person can see is findable: 404, 502, 504, and allowed ones', async (t) => {
+  const dead = await closedPort();
+  const slow = http.createServer(() => undefined); // never answers
+  await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    slow.closeAllConnections();
+    slow.close();
+  });
+  const s = await startAdminStack(t, {
+    apps: {
+      down: { name: 'down', hosts: ['down.test'], upstream: `http://127.0.0.1:${dead}`, policies: [{ name: 'open', action: 'bypass', include: [{ everyone: true }] }] },
+      slow: { name: 'slow', hosts: ['slow.test'], upstream: `http://127.0.0.1:${(slow.address() as AddressInfo).port}`, timeout: '1s', policies: [{ name: 'open', action: 'bypass', include: [{ everyone: true }] }] },
+    },
+  });
+  const byId = async (res: { headers: Record<string, unknown> }) => {
+    const id = res.headers['x-request-id'] as string;
+    return (await s.admin<{ decisions: Json[]; not_recorded?: Json }>('GET', `/admin/decisions?request_id=${encodeURIComponent(id)}`)).body;
+  };
+
+  const pat = await s.mint({ sub: 'u-pat', email: 'pat@corp.example', groups: ['staff'] });
+  const missing = await s.get('nowhere.test', pat.token, { path: '/x' });
+  t.equal(missing.status, 404);
+  t.match((await byId(missing)).decisions, [
+    { outcome: 'not_found', status: 404, app: null, reason: 'route_not_found', reasons: ['no app serves nowhere.test/x'], host: 'nowhere.test', path: '/x' },
+  ]);
+
+  const refused = await s.get('down.test', null, { path: '/p' });
+  t.equal(refused.status, 502);
+  t.match((await byId(refused)).decisions, [
+    { outcome: 'error', status: 502, app: 'down', reason: 'upstream_unavailable', reasons: [`upstream http://127.0.0.1:${dead}: econnrefused`] },
+  ]);
+
+  const timedOut = await s.get('slow.test', pat.token);
+  t.equal(timedOut.status, 504);
+  t.match((await byId(timedOut)).decisions, [
+    { outcome: 'error', status: 504, app: 'slow', reason: 'upstream_timeout', reasons: [/: no answer within timeout 1000 ms/], email: 'pat@corp.example', session_id: pat.jti },
+  ]);
+
+  const filtered = await s.admin<{ decisions: Json[] }>('GET', '/admin/decisions?outcome=error');
+  t.equal(filtered.body.decisions.length, 2, 'outcome=error filters');
+
+  // Allowed: aggregated per session and app, yet the id is placed.
+  await s.get('wiki.test', pat.token, { path: '/one' });
+  const allowed = await s.get('wiki.test', pat.token, { path: '/two' });
+  t.equal(allowed.status, 200);
+  const placed = await byId(allowed);
+  t.same(placed.decisions, []);
+  t.match(placed.not_recorded, {
+    outcome: 'allow',
+    note: /^allowed, not recorded individually/,
+    app: 'wiki',
+    session_id: pat.jti,
+    email: 'pat@corp.example',
+    aggregate: { request_count: 2, last_path: '/two' },
+  });
+  const unknown = (await s.admin<{ decisions: Json[]; not_recorded: Json }>('GET', '/admin/decisions?request_id=never-seen')).body;
+  t.match(unknown.not_recorded, { outcome: null, note: /no refused request has this id/ });
+  t.notOk('not_recorded' in (await s.admin<Json>('GET', '/admin/decisions?app=wiki')).body, 'only for a request id lookup');
 });

@@ -108,6 +108,19 @@ export function queryCases(t: Test, open: OpenStore): void {
     await t.rejects(store.listSessions({ limit: 2, cursor: cursors[0] ?? '' }), { name: 'StoreQueryError', param: 'cursor' });
   });
 
+  t.test('error pages are decisions too: not_found without an app, error with its cause', async (t) => {
+    const store = await fresh(t, open);
+    const d: DecisionRecord[] = [
+      decision({ requestId: 'e-1', time: T0, app: '', outcome: 'not_found', policy: null, sessionId: null, email: null, reason: 'route_not_found', reasons: ['no app serves nope.example/x'] }),
+      decision({ requestId: 'e-2', time: T0 + MIN, outcome: 'error', policy: null, reason: 'upstream_unavailable', reasons: ['upstream http://127.0.0.1:9: econnrefused'] }),
+    ];
+    await store.writeBatch({ ...emptyBatch(), decisions: d });
+    t.same((await store.listDecisions({ limit: 10, requestId: 'e-1' })).items, [d[0]], 'an empty app round-trips');
+    t.same((await store.listDecisions({ limit: 10, requestId: 'e-2' })).items, [d[1]]);
+    t.same((await store.listDecisions({ limit: 10, outcome: 'not_found' })).items.map((x) => x.requestId), ['e-1']);
+    t.same((await store.listDecisions({ limit: 10, outcome: 'error', app: 'wiki' })).items.map((x) => x.requestId), ['e-2']);
+  });
+
   t.test('appSessions: who can use the app now, with their activity', async (t) => {
     const store = await fresh(t, open);
     const activeAt = T0 + HOUR;
