@@ -127,24 +127,3 @@ t.test('usage errors, authentication and an unreachable API', async (t) => {
   t.equal(down.code, 1);
   t.match(down.stderr, `cannot reach the admin API at http://127.0.0.1:${port}: ECONNREFUSED`);
 });
-
-t.test('gateway-side commands: one line that says what to do, exit 2 for a usage slip', async (t) => {
-  const dir = t.testdir({});
-  const out = join(dir, 'keys.json');
-  t.equal((await gatehouse(null, ['keys', 'generate', '--out', out])).code, 0);
-  const again = await gatehouse(null, ['keys', 'generate', '--out', out]);
-  t.equal(again.code, 2);
-  t.equal(again.stderr, `gatehouse keys: ${out} already holds a key set: add a key with --rotate, or give another --out (usage: gatehouse keys generate --out FILE [--alg ES256] [--rotate])\n`);
-  const append = await gatehouse(null, ['keys', 'generate', '--out', out, '--append']);
-  t.equal(append.code, 2);
-  t.match(append.stderr, /^gatehouse keys: unknown option --append \(options: --out, --alg, --rotate\) \(usage: .*\)\n$/);
-  t.equal((await gatehouse(null, ['keys', 'generate', '--out', out, '--rotate'])).code, 0, '--rotate adds a key');
-  for (const args of [['keys'], ['keys', 'generate'], ['keys', 'generate', '--out', out, '--alg', 'HS1'], ['check', '--bogus'], ['start', '--config'], ['frobnicate'], ['decisions', '--outcome']]) {
-    const r = await gatehouse(null, args);
-    t.equal(r.code, 2, args.join(' '));
-    t.match(r.stderr, /^gatehouse[ :][^\n]+\n$/, `${args.join(' ')}: one line`);
-  }
-  const missing = await gatehouse(null, ['check', '--config', join(dir, 'nope.yaml')]);
-  t.equal(missing.code, 1);
-  t.notMatch(missing.stderr, /\n\s+at /, 'no stack trace');
-});
