@@ -39,8 +39,8 @@ export async function check(args: string[]): Promise<number> {
 
 /** The demo upstream listens where the config's apps send their requests (127.0.0.1:8081 in the example). */
 function exampleUpstreamPort(config: GatewayConfig): number {
-  const local = config.apps.find((a) => a.upstream.hostname === '127.0.0.1' && a.upstream.protocol === 'http:');
-  return local ? Number(local.upstream.port || 80) : 8081;
+  const local = config.apps.find((a) => a.upstream?.hostname === '127.0.0.1' && a.upstream.protocol === 'http:')?.upstream;
+  return local ? Number(local.port || 80) : 8081;
 }
 
 function refuse(err: ConfigError): number {

@@ -103,9 +103,9 @@ function failureCause(ctx: RequestContext, rej: Rejection): string {
     case 'route_not_found':
       return `no app serves ${ctx.host || '(no host)'}${ctx.path}`;
     case 'upstream_unavailable':
-      return `upstream ${ctx.app?.upstream.origin ?? '?'}: ${rej.reason}`;
+      return `upstream ${ctx.app?.upstream?.origin ?? '?'}: ${rej.reason}`;
     case 'upstream_timeout':
-      return `upstream ${ctx.app?.upstream.origin ?? '?'}: no answer within timeout ${ctx.app?.timeoutMs ?? '?'} ms (connect_timeout ${ctx.app?.connectTimeoutMs ?? '?'} ms)`;
+      return `upstream ${ctx.app?.upstream?.origin ?? '?'}: no answer within timeout ${ctx.app?.timeoutMs ?? '?'} ms (connect_timeout ${ctx.app?.connectTimeoutMs ?? '?'} ms)`;
     case 'internal_error':
       return 'a gateway bug: the log line with this request id has the stack';
     default:
