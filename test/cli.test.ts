@@ -5,6 +5,8 @@ import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 
 const CLI = resolve(import.meta.dirname, '../dist/cli.js');
+// Each command is a real node process: allow for a slow, busy machine.
+t.setTimeout(300_000);
 
 function gatehouse(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
@@ -20,10 +22,10 @@ t.test('gateway-side commands: one line that says what to do, exit 2 for a usage
   t.equal((await gatehouse(['keys', 'generate', '--out', out])).code, 0);
   const again = await gatehouse(['keys', 'generate', '--out', out]);
   t.equal(again.code, 2);
-  t.equal(again.stderr, `gatehouse keys: ${out} already holds a key set: add a key with --rotate, or give another --out (usage: gatehouse keys generate --out FILE [--alg ES256] [--rotate])\n`);
+  t.equal(again.stderr, `gatehouse keys: ${out} already holds a key set: add a key with --rotate, or give another --out (usage: gatehouse keys generate --out FILE [--alg ES256] [--rotate [--activate-in 10m]])\n`);
   const append = await gatehouse(['keys', 'generate', '--out', out, '--append']);
   t.equal(append.code, 2);
-  t.match(append.stderr, /^gatehouse keys: unknown option --append \(options: --out, --alg, --rotate\) \(usage: .*\)\n$/);
+  t.match(append.stderr, /^gatehouse keys: unknown option --append \(options: --out, --alg, --rotate, --activate-in\) \(usage: .*\)\n$/);
   t.equal((await gatehouse(['keys', 'generate', '--out', out, '--rotate'])).code, 0, '--rotate adds a key');
   const slips = [['keys'], ['keys', 'generate'], ['keys', 'generate', '--out', out, '--alg', 'HS1'], ['check', '--bogus'], ['start', '--config'], ['frobnicate'], ['decisions', '--outcome']];
   const answers = await Promise.all(slips.map((args) => gatehouse(args)));

@@ -11,6 +11,9 @@ import { localSignIn } from '../login/helpers/flows.js';
 import { usersYaml } from '../login/helpers/users.js';
 import { ADMIN_TOKEN, type Json } from './helpers.js';
 
+// Sign-ins, then real CLI processes: allow for a slow, busy machine.
+t.setTimeout(300_000);
+
 t.test('a local sign-in is recorded at login with its full identity', async (t) => {
   const up = await startUpstream(t);
   const s = await startStack(t, {
