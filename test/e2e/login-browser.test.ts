@@ -1,17 +1,13 @@
 // A real browser (Debian's chromium, driven by playwright-core) signs in through the local users
 // form and sees the app. Plain http on 127.0.0.1, hence secure_cookie: false.
-import { existsSync } from 'node:fs';
 import t from 'tap';
 import { chromium } from 'playwright-core';
 import { startStack, startUpstream } from '../helpers/stack.js';
 import { installLogin } from '../../src/login/install.js';
 import { usersYaml } from '../login/helpers/users.js';
+import { CHROMIUM, needsChromium } from '../helpers/machine.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-if (!existsSync(CHROMIUM)) {
-  // .ci/run installs it; say so loudly rather than pass silently.
-  t.fail(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)`);
-} else {
+if (needsChromium(t, 'the real-browser sign-in test')) {
   const upstream = await startUpstream(t, (req, res) => {
     const email = req.headers['x-gatehouse-user-email'];
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });

@@ -15,7 +15,8 @@ import { loadOrCreateKeySet, type KeySet } from '../../src/auth/keys.js';
 import { mintSessionToken, type MintedSession } from '../../src/auth/session-token.js';
 import { request, startUpstream } from '../helpers/stack.js';
 import { logged, startInstance, type Instance } from '../helpers/instances.js';
-import { eventually, pgExec, pgUrl, postgresUnavailable, startTcpProxy, testSchema, type TcpProxy } from '../helpers/pg.js';
+import { eventually, pgExec, pgUrl, startTcpProxy, testSchema, type TcpProxy } from '../helpers/pg.js';
+import { needsPostgres } from '../helpers/machine.js';
 
 const ADMIN_TOKEN = 'multi-instance-admin-token-0123456789';
 
@@ -28,9 +29,7 @@ interface Cluster {
   mint(sub: string): Promise<MintedSession>;
 }
 
-const unavailable = await postgresUnavailable();
-if (unavailable && !process.env.CI) t.plan(0, `${unavailable}: start it (see .ci/run) or set GATEHOUSE_TEST_POSTGRES`);
-else tests();
+if (await needsPostgres(t, 'the multi-instance tests (several gateways on one PostgreSQL)')) tests();
 
 async function startCluster(t: Test): Promise<Cluster> {
   const up = await startUpstream(t, (_req, res) => res.end('ok'));

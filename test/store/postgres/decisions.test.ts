@@ -3,13 +3,11 @@
 // array path stored it, in batch order.
 import t from 'tap';
 import { openPostgresStore } from '../../../src/store/postgres/store.js';
-import { pgUrl, postgresUnavailable, testSchema } from '../../helpers/pg.js';
+import { pgUrl, testSchema } from '../../helpers/pg.js';
+import { needsPostgres } from '../../helpers/machine.js';
 import { T0, decision, emptyBatch } from '../records.js';
 
-const unavailable = await postgresUnavailable();
-if (unavailable && !process.env.CI) {
-  t.plan(0, `${unavailable}: start it (see .ci/run) or set GATEHOUSE_TEST_POSTGRES`);
-} else {
+if (await needsPostgres(t, 'the PostgreSQL decision-insert tests')) {
   t.test('decisions keep their order and their text through the JSON parameter', async (t) => {
     const store = await openPostgresStore(pgUrl({ schema: testSchema(t) }));
     t.teardown(() => store.close());

@@ -11,14 +11,12 @@ import { connectionFromUrl, openPostgresStore, type PostgresStore, type Postgres
 import { revocationNotices } from '../../../src/store/postgres/notify.js';
 import type { RevocationState } from '../../../src/store/types.js';
 import { RecordWriter } from '../../../src/audit/writer.js';
-import { eventually, pgExec, pgUrl, postgresUnavailable, startTcpProxy, testSchema } from '../../helpers/pg.js';
+import { eventually, pgExec, pgUrl, startTcpProxy, testSchema } from '../../helpers/pg.js';
+import { needsPostgres } from '../../helpers/machine.js';
 import { storeConformance } from '../conformance.js';
 import { HOUR, T0, decision, emptyBatch, session, within } from '../records.js';
 
-const unavailable = await postgresUnavailable();
-if (unavailable && !process.env.CI) {
-  t.plan(0, `${unavailable}: start it (see .ci/run) or set GATEHOUSE_TEST_POSTGRES`);
-} else {
+if (await needsPostgres(t, 'the PostgreSQL store tests (conformance, revocation feed, outages)')) {
   t.test('conformance: postgres', async (t) => {
     storeConformance(t, () => openPostgresStore(pgUrl({ schema: testSchema(t) })));
   });
