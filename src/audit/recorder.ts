@@ -72,6 +72,16 @@ export class Recorder {
   session(upsert: SessionUpsert): void {
     this.writer.session(upsert);
   }
+  /**
+   * A session the gateway mints at sign-in, committed before its cookie is sent: sign-in is rare, so
+   * it pays one store transaction (the pending batch with it) instead of the ~100 ms batching window
+   * in which a crash would lose it. If the store is down the record stays queued, as every record does.
+   */
+  async sessionNow(upsert: SessionUpsert): Promise<void> {
+    this.writer.session(upsert);
+    await this.writer.flush().catch(() => undefined);
+  }
+
 
   private decision(ctx: RequestContext, now: number, rej: Rejection | null): void {
     const d = ctx.decision;

@@ -51,7 +51,7 @@ export async function issueSession(deps: SessionDeps, ctx: RequestContext, idpCl
     if (minted.token.length > MAX_TOKEN_BYTES) throw new SessionTooLargeError(minted.token.length);
     claims = core;
   }
-  deps.recorder().session(sessionUpsert(identityOf(claims, minted), ctx, now));
+  await deps.recorder().sessionNow(sessionUpsert(identityOf(claims, minted), ctx, now));
   return minted;
 }
 

@@ -72,6 +72,17 @@ t.test('right password: signed in, back to the page, upstream sees the user', as
   t.equal(rec?.network.loginIp, '127.0.0.1');
 });
 
+t.test('the session minted at sign-in is in the store before its cookie is sent (issue 17 finding 8)', async (t) => {
+  const b = new Browser(hosts);
+  const form = await b.request(OPS_LOGIN);
+  const { action, fields } = parseForm(form.body, form.url);
+  const post = await b.request(action, { form: { ...fields, email: 'bob@example.com', password: 'bob-password-1' } });
+  t.equal(post.status, 303);
+  // Read at once, straight from the store: no writer flush in between (a crash here loses nothing).
+  const page = await stack.gw.store.listSessions({ email: 'bob@example.com', limit: 10 });
+  t.equal(page.items.length, 1, 'committed before the response');
+});
+
 t.test('wrong password and unknown user: the same refusal, no session', async (t) => {
   const wrong = await localSignIn(new Browser(hosts), OPS_LOGIN, { email: 'ann@example.com', password: 'nope' });
   const unknown = await localSignIn(new Browser(hosts), OPS_LOGIN, { email: 'nobody@example.com', password: 'nope' });
