@@ -9,7 +9,7 @@ import type { SessionRecord } from '../store/types.js';
 import { loginHref, query, type LoginDeps } from './deps.js';
 import { facts, timeHtml } from '../pages/template.js';
 import { esc, page, redirect, sendHtml, sendJson } from './html.js';
-import { signOutForm } from './pages.js';
+import { errorPage, signOutForm } from './pages.js';
 import { IDENTITY_PATH, originOf } from './redirect.js';
 
 function wantsJson(ctx: RequestContext): boolean {
@@ -28,7 +28,7 @@ export async function identity(d: LoginDeps, ctx: RequestContext, res: ServerRes
   if (!id) {
     if (!json && d.registry.allowed(ctx.config, ctx.app).length > 0) return redirect(ctx, res, loginHref(`${originOf(ctx)}${IDENTITY_PATH}`));
     const body = { error: 'unauthenticated', reason: ctx.credentialError ?? 'token_missing', request_id: ctx.requestId };
-    return json ? sendJson(ctx, res, 401, body) : sendHtml(ctx, res, 401, page(ctx, 'Not signed in', '<p class="lead">You are not signed in.</p>'));
+    return json ? sendJson(ctx, res, 401, body) : sendHtml(ctx, res, 401, errorPage(ctx, 401, 'Not signed in', 'You are not signed in.'));
   }
   const rec = await recorded(d, id.sessionId);
   const view = describeIdentity(ctx, id, rec);
