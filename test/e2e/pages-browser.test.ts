@@ -15,7 +15,10 @@ import { usersYaml } from '../login/helpers/users.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SHOTS = process.env.GATEHOUSE_SCREENSHOTS;
-const TOTP_SECRET = new Secret({ size: 20 }).base32;
+// One account per width: a one-time code is single use, so the second width must not reuse the
+// first width's code within the same 30 s step.
+const ACCOUNTS = { 375: 'tom', 1280: 'tia' } as const;
+const TOTP_SECRETS = { 375: new Secret({ size: 20 }).base32, 1280: new Secret({ size: 20 }).base32 };
 
 /** The whole page on a phone; on a wide screen the column of the card, not the empty sides. */
 async function screenshot(page: Page, path: string): Promise<void> {
@@ -65,7 +68,9 @@ if (!existsSync(CHROMIUM)) {
       ],
     },
     files: {
-      'users.yaml': await usersYaml([{ email: 'tom@example.com', password: 'tom-password-1', name: 'Tom Example', groups: ['staff', 'engineering'], totp_secret: TOTP_SECRET }]),
+      'users.yaml': await usersYaml(
+        ([375, 1280] as const).map((w) => ({ email: `${ACCOUNTS[w]}@example.com`, password: `${ACCOUNTS[w]}-password-1`, name: 'Tom Example', groups: ['staff', 'engineering'], totp_secret: TOTP_SECRETS[w] })),
+      ),
       'partners.yaml': await usersYaml([]),
     },
     extend: async (g) => {
@@ -79,10 +84,11 @@ if (!existsSync(CHROMIUM)) {
   });
   t.teardown(() => browser.close());
   if (SHOTS) mkdirSync(SHOTS, { recursive: true });
-  const totp = new TOTP({ secret: Secret.fromBase32(TOTP_SECRET) });
 
-  for (const width of [375, 1280]) {
+  for (const width of [375, 1280] as const) {
     t.test(`every page at ${width} px`, async (t) => {
+      const user = ACCOUNTS[width];
+      const totp = new TOTP({ secret: Secret.fromBase32(TOTP_SECRETS[width]) });
       const context = await browser.newContext({ viewport: { width, height: 800 } });
       t.teardown(() => context.close());
       const page = await context.newPage();
@@ -119,13 +125,13 @@ if (!existsSync(CHROMIUM)) {
       await check('login', /Sign in/);
       t.match(await page.textContent('.lead'), /Sign in with Team accounts to continue to whoami/, 'the login page names the app');
       t.equal(await page.locator('#totp').count(), 0, 'no one-time-code field before the password');
-      await page.fill('#email', 'tom@example.com');
-      await page.fill('#password', 'tom-password-1');
+      await page.fill('#email', `${user}@example.com`);
+      await page.fill('#password', `${user}-password-1`);
       await Promise.all([page.waitForURL(/\/\.gatehouse\/login$/), page.click('button[type=submit]')]);
       await check('code', /One-time code/);
       await page.fill('#totp', totp.generate());
       await Promise.all([page.waitForURL(at('whoami', '/hello')), page.click('button[type=submit]')]);
-      t.equal(await page.textContent('#hello'), 'Hello tom@example.com', 'signed in with password and code');
+      t.equal(await page.textContent('#hello'), `Hello ${user}@example.com`, 'signed in with password and code');
 
       await page.goto(at('whoami', '/.gatehouse/identity'));
       await check('identity', /Your identity/);
