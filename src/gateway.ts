@@ -2,8 +2,6 @@
 // Order of shutdown matters: /readyz fails, stop accepting, drain in-flight requests and WebSockets
 // (process/listeners.ts), flush the audit queue, close the store.
 import http from 'node:http';
-import https from 'node:https';
-import { randomUUID } from 'node:crypto';
 import { ConfigManager } from './config/watch.js';
 import type { GatewayConfig } from './config/types.js';
 import { createLogger, type Logger } from './log.js';
@@ -19,7 +17,6 @@ import { startRetention } from './audit/retention.js';
 import type { Store } from './store/types.js';
 import { Forwarder } from './pipeline/forward/forward.js';
 import { Pipeline } from './pipeline/index.js';
-import { MAX_HEADER_COUNT } from './pipeline/request.js';
 import { Recorder } from './audit/recorder.js';
 import { WebSocketRegistry } from './pipeline/forward/websockets.js';
 import { IdentityOverlay } from './identity/overlay.js';
@@ -28,7 +25,7 @@ import type { IdentityChanges } from './identity/changes.js';
 import type { GatehouseEndpoints, Services } from './pipeline/services.js';
 import { AdminRouter, AdminTokens, createAdminServer } from './admin/server.js';
 import { registerOps } from './admin/ops.js';
-import { applyServerLimits, drain, listenOn, urlOf } from './process/listeners.js';
+import { applyServerLimits, createDataServer, drain, listenOn, urlOf } from './process/listeners.js';
 
 export interface GatewayOptions {
   configFile: string;
@@ -245,35 +242,9 @@ export class Gateway {
 
   private async listen(config: GatewayConfig, override: GatewayOptions['listen']): Promise<void> {
     const pipeline = new Pipeline(this.configs, this.services);
-    const l = config.limits;
-    const serverOpts: http.ServerOptions = {
-      maxHeaderSize: l.maxHeaderSize,
-      // How often Node checks headers_timeout and request_timeout: fixed at start, so no shorter
-      // than a reload could need (a limit below a second is not a real configuration).
-      connectionsCheckingInterval: 1000,
-    };
-    this.dataServer = config.tls
-      ? https.createServer({
-          ...serverOpts,
-          // The config holds PEM contents (read and checked at load).
-          cert: config.tls.cert,
-          key: config.tls.key,
-          ...(config.tls.clientCa ? { ca: config.tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
-        })
-      : http.createServer(serverOpts);
-    applyServerLimits(this.dataServer, config);
-    this.dataServer.maxHeadersCount = MAX_HEADER_COUNT + 1; // one more, so that too many is seen and refused
-
+    this.dataServer = createDataServer(config);
     this.dataServer.on('request', pipeline.handleRequest);
     this.dataServer.on('upgrade', pipeline.handleUpgrade);
-    this.dataServer.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
-      // Malformed at the HTTP level (Node's parser refused it): no context, but still a request id.
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-      const requestId = randomUUID();
-      const body = JSON.stringify({ error: 'bad_request', status, message: http.STATUS_CODES[status], request_id: requestId });
-      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json\r\nx-request-id: ${requestId}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
-    });
     this.adminServer = createAdminServer(this.adminRouter, () => this.adminTokens, this.logger);
     await listenOn(this.dataServer, override?.data ?? `${config.listen.host}:${config.listen.port}`);
     if (this.serveAdmin) await listenOn(this.adminServer, override?.admin ?? `${config.admin.listen.host}:${config.admin.listen.port}`);

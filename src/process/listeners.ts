@@ -4,11 +4,14 @@
 // another instance); every response from now on says `Connection: close`, so no keep-alive
 // connection is reused; in-flight requests and open WebSockets go on until they end or
 // limits.drain_timeout passes; WebSockets still open then get a 1001 "going away" close frame.
-import type http from 'node:http';
+import http from 'node:http';
+import https from 'node:https';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { GatewayConfig } from '../config/types.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WebSocketRegistry } from '../pipeline/forward/websockets.js';
+import { MAX_HEADER_COUNT } from '../pipeline/request.js';
 
 /** How long WebSocket peers get to finish the closing handshake before their sockets are cut. */
 const GOING_AWAY_GRACE_MS = 1000;
@@ -55,4 +58,34 @@ export async function drain(server: http.Server, websockets: WebSocketRegistry, 
     await Promise.race([ended, sleep(GOING_AWAY_GRACE_MS, undefined, { ref: false })]);
   }
   server.closeAllConnections();
+}
+
+/** The data listener (http or https with optional client certificates), its limits applied. */
+export function createDataServer(config: GatewayConfig): http.Server {
+  const serverOpts: http.ServerOptions = {
+    maxHeaderSize: config.limits.maxHeaderSize,
+    // How often Node checks headers_timeout and request_timeout: fixed at start, so no shorter
+    // than a reload could need (a limit below a second is not a real configuration).
+    connectionsCheckingInterval: 1000,
+  };
+  const server = config.tls
+    ? https.createServer({
+        ...serverOpts,
+        // The config holds PEM contents (read and checked at load).
+        cert: config.tls.cert,
+        key: config.tls.key,
+        ...(config.tls.clientCa ? { ca: config.tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+      })
+    : http.createServer(serverOpts);
+  applyServerLimits(server, config);
+  server.maxHeadersCount = MAX_HEADER_COUNT + 1; // one more, so that too many is seen and refused
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+    // Malformed at the HTTP level (Node's parser refused it): no context, but still a request id.
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const requestId = randomUUID();
+    const body = JSON.stringify({ error: 'bad_request', status, message: http.STATUS_CODES[status], request_id: requestId });
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json\r\nx-request-id: ${requestId}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  });
+  return server;
 }
