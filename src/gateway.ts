@@ -9,6 +9,7 @@ import { Metrics } from './metrics.js';
 import { loadOrCreateKeySet, type KeySet } from './auth/keys.js';
 import { KeyReloader } from './auth/key-reload.js';
 import { RevocationSet } from './auth/revocations.js';
+import { Revoker } from './auth/revoker.js';
 import { Authenticator } from './auth/authenticator.js';
 import { AssertionSigner } from './auth/assertion.js';
 import { openStore } from './store/open.js';
@@ -24,6 +25,8 @@ import { LiveIdentity } from './identity/live.js';
 import type { IdentityChanges } from './identity/changes.js';
 import type { GatehouseEndpoints, Services } from './pipeline/services.js';
 import { AdminRouter, AdminTokens, createAdminServer } from './admin/server.js';
+import type { AdminDeps, AdminHost } from './admin/deps.js';
+import type { LoginHost } from './login/install.js';
 import { registerOps } from './admin/ops.js';
 import { applyServerLimits, createDataServer, drain, listenOn, urlOf } from './process/listeners.js';
 
@@ -38,7 +41,8 @@ export interface GatewayOptions {
   extend?: (g: Gateway) => Promise<void> | void;
 }
 
-export class Gateway {
+/** Admin and login get only the narrow host interfaces (checked here), never this class's type. */
+export class Gateway implements AdminHost, LoginHost {
   readonly startedAt = new Date();
   dataServer!: http.Server;
   adminServer!: http.Server;
@@ -52,6 +56,9 @@ export class Gateway {
   /** The one way every channel (SCIM, back-channel logout, SSF, refresh …) changes a live identity. */
   readonly identityChanges: IdentityChanges;
   private readonly live: LiveIdentity;
+  /** Revocation for every caller: durable in the store, then refused in memory. */
+  readonly revoker: Revoker;
+  readonly adminDeps: AdminDeps;
 
   private constructor(
     readonly configs: ConfigManager,
@@ -60,12 +67,20 @@ export class Gateway {
     readonly writer: RecordWriter,
     readonly services: Services,
   ) {
+    const revoker = (this.revoker = new Revoker(store, services.revocations, () => writer.flush()));
+    this.adminDeps = {
+      store,
+      revoker,
+      config: () => configs.current,
+      flush: () => writer.flush(),
+      recentAllowed: services.recorder.recentAllowed,
+    };
     this.identityChanges = this.live = new LiveIdentity({
       store,
       overlay: services.identities,
       logger,
       flush: () => writer.flush(),
-      revokeSessions: (ids, by, reason) => this.revokeSessions(ids, by, reason),
+      revokeSessions: (ids, by, reason) => revoker.revokeSessions(ids, by, reason),
       providersWithIssuer: (issuer) => configs.current.identityProviders.filter((p) => p.issuer === issuer).map((p) => p.id),
     });
   }
@@ -168,56 +183,6 @@ export class Gateway {
   /** Set by the login module: /.gatehouse/login, callback, logout, identity. */
   setEndpoints(endpoints: GatehouseEndpoints): void {
     this.services.endpoints = endpoints;
-  }
-
-  /**
-   * Revoke one session everywhere: durable in the store first (a failure throws and nothing is
-   * claimed), then refused by this process's in-memory set on the very next request.
-   */
-  async revokeSession(id: string, by: string, reason: string): Promise<boolean> {
-    // A session seen moments ago may still sit in the write queue: write it first.
-    await this.writer.flush();
-    const known = await this.store.revokeSession(id, by, reason, Date.now());
-    if (known) this.services.revocations.revokeSession(id);
-    return known;
-  }
-
-  /** Log a user out everywhere; returns the revoked session ids. */
-  revokeUser(email: string, by: string, reason: string): Promise<string[]> {
-    return this.revokeEach((at) => this.store.revokeUser(email, by, reason, at));
-  }
-
-  /** End one sign-in everywhere: every session linked to it (login_id); returns their ids. */
-  revokeLogin(loginId: string, by: string, reason: string): Promise<string[]> {
-    return this.revokeEach((at) => this.store.revokeLogin(loginId, by, reason, at));
-  }
-
-  private async revokeEach(write: (at: number) => Promise<string[]>): Promise<string[]> {
-    await this.writer.flush();
-    const ids = await write(Date.now());
-    for (const id of ids) this.services.revocations.revokeSession(id);
-    return ids;
-  }
-
-  /** Revokes these sessions (already flushed by the caller); returns the ids the store knew. */
-  async revokeSessions(ids: string[], by: string, reason: string): Promise<string[]> {
-    const at = Date.now();
-    const known: string[] = [];
-    for (const id of ids) {
-      if (await this.store.revokeSession(id, by, reason, at)) {
-        this.services.revocations.revokeSession(id);
-        known.push(id);
-      }
-    }
-    return known;
-  }
-
-  /** Every session issued before now must log in again to use this app. */
-  async revokeApp(app: string): Promise<number> {
-    const at = Date.now();
-    await this.store.revokeApp(app, at);
-    this.services.revocations.revokeAppBefore(app, at);
-    return at;
   }
 
   get dataUrl(): string {

@@ -1,17 +1,17 @@
 // /admin/apps/{name}: who is using this app right now, and "everyone must log in again for it".
-import type { Gateway } from '../gateway.js';
+import type { AdminDeps } from './deps.js';
 import { iso, presentActivity, presentSession } from './present.js';
 import { caughtUp, fromStore, knownApp, onlyParams } from './params.js';
 import type { AdminRouter } from './server.js';
 
-export function registerApps(router: AdminRouter, g: Gateway): void {
+export function registerApps(router: AdminRouter, deps: AdminDeps): void {
   router.add('GET', '/admin/apps/:name/sessions', async ({ params, url }) => {
     onlyParams(url, []);
-    const app = knownApp(g, params.name as string);
-    await caughtUp(g);
+    const app = knownApp(deps, params.name as string);
+    await caughtUp(deps);
     const now = Date.now();
-    const sessions = await fromStore('list the app sessions', () => g.store.appSessions(app.name, now));
-    const cutoff = g.services.revocations.snapshot().appCutoffs[app.name];
+    const sessions = await fromStore('list the app sessions', () => deps.store.appSessions(app.name, now));
+    const cutoff = deps.revoker.appCutoff(app.name);
     return {
       app: app.name,
       revoked_before: iso(cutoff),
@@ -20,8 +20,8 @@ export function registerApps(router: AdminRouter, g: Gateway): void {
   });
 
   router.add('POST', '/admin/apps/:name/revoke', async ({ params }) => {
-    const app = knownApp(g, params.name as string);
-    const at = await fromStore('revoke the app sessions (nothing was revoked)', () => g.revokeApp(app.name));
+    const app = knownApp(deps, params.name as string);
+    const at = await fromStore('revoke the app sessions (nothing was revoked)', () => deps.revoker.revokeApp(app.name));
     return { app: app.name, revoked: true, revoked_before: iso(at) };
   });
 }

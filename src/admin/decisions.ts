@@ -1,6 +1,6 @@
 // /admin/decisions: "why was request X denied?" — every denial and unauthenticated request, with the
 // deciding policy and per-rule reasons, and every error page (404, 502, 504 …) with its cause.
-import type { Gateway } from '../gateway.js';
+import type { AdminDeps } from './deps.js';
 import type { DecisionRecord } from '../store/types.js';
 import { presentDecision } from './present.js';
 import { caughtUp, fromStore, limitParam, onlyParams, parseSince, query } from './params.js';
@@ -8,7 +8,7 @@ import { HttpError, type AdminRouter } from './server.js';
 
 export const OUTCOMES: ReadonlyArray<DecisionRecord['outcome']> = ['allow', 'deny', 'bypass', 'unauthenticated', 'not_found', 'error'];
 
-export function registerDecisions(router: AdminRouter, g: Gateway): void {
+export function registerDecisions(router: AdminRouter, deps: AdminDeps): void {
   router.add('GET', '/admin/decisions', async ({ url }) => {
     onlyParams(url, ['request_id', 'email', 'app', 'outcome', 'since', 'session_id', 'limit', 'cursor']);
     const limit = limitParam(url);
@@ -25,9 +25,9 @@ export function registerDecisions(router: AdminRouter, g: Gateway): void {
       sessionId: query(url, 'session_id'),
       cursor: query(url, 'cursor'),
     };
-    await caughtUp(g);
+    await caughtUp(deps);
     const page = await fromStore('list decisions', () =>
-      g.store.listDecisions({
+      deps.store.listDecisions({
         limit,
         ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)),
         ...(outcome !== undefined ? { outcome } : {}),
@@ -37,26 +37,26 @@ export function registerDecisions(router: AdminRouter, g: Gateway): void {
     const answer = { decisions: page.items.map(presentDecision), next_cursor: page.nextCursor };
     // An allowed request's id finds no decision (allowed requests are aggregated): say so.
     if (filters.requestId !== undefined && page.items.length === 0 && filters.cursor === undefined) {
-      return { ...answer, not_recorded: await notRecorded(g, filters.requestId) };
+      return { ...answer, not_recorded: await notRecorded(deps, filters.requestId) };
     }
     return answer;
   });
 }
 
 /** What the gateway knows of a request id that has no decision. */
-async function notRecorded(g: Gateway, requestId: string) {
-  const seen = g.services.recorder.recentAllowed.find(requestId);
+async function notRecorded(deps: AdminDeps, requestId: string) {
+  const seen = deps.recentAllowed.find(requestId);
   if (!seen) {
     return {
       outcome: null,
       note:
-        g.configs.current.audit.recordAllowed === 'all'
+        deps.config().audit.recordAllowed === 'all'
           ? 'no request with this id was recorded (it may be older than audit.retention, or from another gateway)'
           : 'no refused request has this id; an allowed one is not recorded individually (audit.record_allowed: aggregate), and this gateway no longer remembers it',
     };
   }
-  const activity = seen.sessionId ? (await fromStore('session activity', () => g.store.sessionActivity(seen.sessionId as string))).find((a) => a.app === seen.app) : undefined;
-  const session = seen.sessionId ? await fromStore('get session', () => g.store.getSession(seen.sessionId as string)) : null;
+  const activity = seen.sessionId ? (await fromStore('session activity', () => deps.store.sessionActivity(seen.sessionId as string))).find((a) => a.app === seen.app) : undefined;
+  const session = seen.sessionId ? await fromStore('get session', () => deps.store.getSession(seen.sessionId as string)) : null;
   return {
     outcome: seen.outcome,
     note: 'allowed, not recorded individually (audit.record_allowed: aggregate): the totals of its session on this app follow',

@@ -1,17 +1,18 @@
-// Wires the session-audit admin API into a gateway's admin router: sessions, users, apps,
-// decisions and policy tests. Every route needs an admin bearer token (enforced by the server).
-import type { Gateway } from '../gateway.js';
+// Wires the session-audit admin API into the admin router: sessions, users, apps, decisions and
+// policy tests. Every route needs an admin bearer token (enforced by the server).
+import type { AdminHost } from './deps.js';
 import { registerApps } from './apps.js';
 import { registerDecisions } from './decisions.js';
 import { registerPolicyTest } from './policy-test.js';
 import { registerSessions } from './sessions.js';
 import { registerUsers } from './users.js';
 
-export function installAdminApi(g: Gateway): void {
-  const router = g.adminRouter;
-  registerSessions(router, g);
-  registerUsers(router, g);
-  registerApps(router, g);
-  registerDecisions(router, g);
-  registerPolicyTest(router, g);
+export function installAdminApi(host: AdminHost): void {
+  const router = host.adminRouter;
+  const deps = host.adminDeps;
+  registerSessions(router, deps);
+  registerUsers(router, deps);
+  registerApps(router, deps);
+  registerDecisions(router, deps);
+  registerPolicyTest(router, deps);
 }

@@ -3,7 +3,7 @@
 import { isIP } from 'node:net';
 import { parseDuration } from '../config/duration.js';
 import { StoreQueryError } from '../store/cursor.js';
-import type { Gateway } from '../gateway.js';
+import type { AdminDeps } from './deps.js';
 import { HttpError } from './server.js';
 
 export const DEFAULT_LIMIT = 50;
@@ -105,15 +105,15 @@ export async function fromStore<T>(what: string, fn: () => Promise<T>): Promise<
  * Writes what the pipeline has queued so the admin sees the request that just happened. A failed
  * flush is not fatal here: the records stay queued, and the read that follows reports the store.
  */
-export async function caughtUp(g: Gateway): Promise<void> {
-  await g.writer.flush().catch(() => undefined);
+export async function caughtUp(deps: AdminDeps): Promise<void> {
+  await deps.flush().catch(() => undefined);
 }
 
 /** The app by name in the running config, or 404. */
-export function knownApp(g: Gateway, name: string, param = 'name') {
-  const app = g.configs.current.apps.find((a) => a.name === name);
+export function knownApp(deps: AdminDeps, name: string, param = 'name') {
+  const app = deps.config().apps.find((a) => a.name === name);
   if (!app) {
-    const names = g.configs.current.apps.map((a) => a.name);
+    const names = deps.config().apps.map((a) => a.name);
     throw new HttpError(404, `no app named "${name}" (configured: ${names.join(', ') || 'none'})`, param);
   }
   return app;

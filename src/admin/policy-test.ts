@@ -3,7 +3,7 @@
 // candidate app file evaluated against everyone who used the app recently, next to the current one.
 import { gatewayFactsOf, parseAppYaml } from '../config/app-text.js';
 import type { AppConfig } from '../config/types.js';
-import type { Gateway } from '../gateway.js';
+import type { AdminDeps } from './deps.js';
 import { evaluate } from '../policy/evaluate.js';
 import type { Identity, RequestFacts } from '../policy/types.js';
 import type { SessionRecord } from '../store/types.js';
@@ -17,10 +17,10 @@ const WHAT_IF_KEYS = ['app', 'app_yaml', 'since'];
 const IDENTITY_KEYS = ['email', 'name', 'sub', 'idp', 'issuer', 'kind', 'groups', 'amr', 'auth_methods', 'claims', 'service_token', 'ip', 'country', 'certificate'];
 const KINDS: ReadonlyArray<Identity['kind']> = ['session', 'token', 'service'];
 
-export function registerPolicyTest(router: AdminRouter, g: Gateway): void {
+export function registerPolicyTest(router: AdminRouter, deps: AdminDeps): void {
   router.add('POST', '/admin/policy-test', async (r) => {
     const body = await objectBody(r);
-    return body.app_yaml !== undefined ? whatIf(g, body) : testOne(g, body);
+    return body.app_yaml !== undefined ? whatIf(deps, body) : testOne(deps, body);
   });
 }
 
@@ -102,11 +102,11 @@ function identityFromBody(v: unknown): { identity: Identity | null; facts: Reque
   return { identity, facts };
 }
 
-async function testOne(g: Gateway, body: Record<string, unknown>) {
+async function testOne(deps: AdminDeps, body: Record<string, unknown>) {
   onlyKeys(body, TEST_KEYS);
   const appName = optionalString(body, 'app');
   if (appName === undefined) throw new HttpError(400, 'app is required: the name of the app whose policies to test', 'app');
-  const app = knownApp(g, appName, 'app');
+  const app = knownApp(deps, appName, 'app');
   const given = MODES.filter((m) => body[m] !== undefined);
   if (given.length === 0) throw new HttpError(400, 'give one of identity, email or session_id', 'identity');
   if (given.length > 1) throw new HttpError(400, `give only one of identity, email or session_id (got ${given.join(', ')})`, given[1]);
@@ -118,7 +118,7 @@ async function testOne(g: Gateway, body: Record<string, unknown>) {
     ({ identity, facts } = identityFromBody(body.identity));
     source = { from: 'identity' };
   } else {
-    const session = await recorded(g, body, given[0] as 'email' | 'session_id');
+    const session = await recorded(deps, body, given[0] as 'email' | 'session_id');
     identity = identityOf(session);
     facts = factsOf(session);
     source = { from: given[0], session_id: session.id, issued_at: iso(session.issuedAt), last_seen_at: iso(session.lastSeenAt) };
@@ -130,7 +130,7 @@ async function testOne(g: Gateway, body: Record<string, unknown>) {
   const decision = evaluate(app.compiled, identity, facts, { explain: true });
   return {
     app: app.name,
-    config_hash: g.configs.current.hash,
+    config_hash: deps.config().hash,
     ...presentDecisionResult(decision, identity),
     identity: identity && { kind: identity.kind, sub: identity.subject, email: identity.email ?? null, groups: identity.groups, idp: identity.idp ?? null, amr: identity.amr, issuer: identity.issuer },
     facts: { ip: facts.clientIp || null, country: facts.country ?? null, certificate: facts.certificate ?? null },
@@ -139,28 +139,28 @@ async function testOne(g: Gateway, body: Record<string, unknown>) {
 }
 
 /** The session for {"email"} (the user's newest) or {"session_id"}, or 404. */
-async function recorded(g: Gateway, body: Record<string, unknown>, mode: 'email' | 'session_id'): Promise<SessionRecord> {
+async function recorded(deps: AdminDeps, body: Record<string, unknown>, mode: 'email' | 'session_id'): Promise<SessionRecord> {
   const key = optionalString(body, mode) ?? '';
   if (key === '') throw new HttpError(400, `${mode} must be a non-empty string`, mode);
-  await caughtUp(g);
+  await caughtUp(deps);
   if (mode === 'email') {
-    const sessions = await fromStore('read the user', () => g.store.userSessions(key));
+    const sessions = await fromStore('read the user', () => deps.store.userSessions(key));
     const latest = sessions[0];
     if (!latest) throw new HttpError(404, `no sessions recorded for "${key}"`, 'email');
     return latest;
   }
-  const session = await fromStore('read the session', () => g.store.getSession(key));
+  const session = await fromStore('read the session', () => deps.store.getSession(key));
   if (!session) throw new HttpError(404, `no session with id "${key}"`, 'session_id');
   return session;
 }
 
 /** The what-if: who would gain and who would lose access if the candidate file replaced the current one. */
-async function whatIf(g: Gateway, body: Record<string, unknown>) {
+async function whatIf(deps: AdminDeps, body: Record<string, unknown>) {
   onlyKeys(body, WHAT_IF_KEYS);
   const text = body.app_yaml;
   if (typeof text !== 'string' || text.trim() === '') throw new HttpError(400, 'app_yaml must be the text of an app file', 'app_yaml');
   const since = parseSince(body.since ?? '24h', 'since');
-  const config = g.configs.current;
+  const config = deps.config();
   const parsed = await parseAppYaml(text, config.appsDir, { display: 'app_yaml', facts: gatewayFactsOf(config) });
   if (!parsed.ok) {
     const problems = parsed.problems.map((p) => `${p.line}:${p.col} ${p.message}`);
@@ -173,8 +173,8 @@ async function whatIf(g: Gateway, body: Record<string, unknown>) {
     throw new HttpError(400, `app is "${requested}" but app_yaml describes "${candidate.name}"`, 'app');
   }
   const current: AppConfig | undefined = config.apps.find((a) => a.name === candidate.name);
-  await caughtUp(g);
-  const { sessions, truncated } = await fromStore('read the app’s recorded identities', () => usersOfApp(g, candidate.name, since));
+  await caughtUp(deps);
+  const { sessions, truncated } = await fromStore('read the app’s recorded identities', () => usersOfApp(deps, candidate.name, since));
 
   const gained: Array<Record<string, unknown>> = [];
   const lost: Array<Record<string, unknown>> = [];
@@ -214,27 +214,27 @@ const userKey = (s: SessionRecord) => (s.email !== null ? s.email.toLowerCase() 
  * store's appIdentities, from per-app activity) and those it denied (from the recorded denials),
  * since a what-if is mostly about who would gain access.
  */
-async function usersOfApp(g: Gateway, app: string, since: number): Promise<{ sessions: SessionRecord[]; truncated: boolean }> {
+async function usersOfApp(deps: AdminDeps, app: string, since: number): Promise<{ sessions: SessionRecord[]; truncated: boolean }> {
   const byUser = new Map<string, SessionRecord>();
-  for (const s of await g.store.appIdentities(app, since)) byUser.set(userKey(s), s);
+  for (const s of await deps.store.appIdentities(app, since)) byUser.set(userKey(s), s);
   const denied = new Set<string>();
   let cursor: string | undefined;
   let scanned = 0;
   let truncated = false;
   do {
-    const page = await g.store.listDecisions({ app, since, outcome: 'deny', limit: 500, ...(cursor ? { cursor } : {}) });
+    const page = await deps.store.listDecisions({ app, since, outcome: 'deny', limit: 500, ...(cursor ? { cursor } : {}) });
     for (const d of page.items) if (d.sessionId !== null) denied.add(d.sessionId);
     scanned += page.items.length;
     cursor = page.nextCursor ?? undefined;
     if (cursor && scanned >= MAX_DENIALS_SCANNED) truncated = true;
   } while (cursor && !truncated);
   for (const id of denied) {
-    const session = await g.store.getSession(id);
+    const session = await deps.store.getSession(id);
     if (!session) continue;
     const key = userKey(session);
     if (byUser.has(key)) continue;
     // Like appIdentities: the user's latest identity, which may come from a later session.
-    const latest = session.email !== null ? ((await g.store.userSessions(session.email))[0] ?? session) : session;
+    const latest = session.email !== null ? ((await deps.store.userSessions(session.email))[0] ?? session) : session;
     byUser.set(key, latest);
   }
   return { sessions: [...byUser.values()], truncated };

@@ -1,5 +1,5 @@
 // /admin/sessions: list, show one in full, revoke.
-import type { Gateway } from '../gateway.js';
+import type { AdminDeps } from './deps.js';
 import { presentSession, presentSessionDetail, presentSessionIdentity, iso } from './present.js';
 import { boolParam, caughtUp, fromStore, limitParam, onlyParams, query, reasonOf } from './params.js';
 import { HttpError, type AdminRouter } from './server.js';
@@ -7,7 +7,7 @@ import { HttpError, type AdminRouter } from './server.js';
 /** Decisions shown with one session. */
 const RECENT_DECISIONS = 20;
 
-export function registerSessions(router: AdminRouter, g: Gateway): void {
+export function registerSessions(router: AdminRouter, deps: AdminDeps): void {
   router.add('GET', '/admin/sessions', async ({ url }) => {
     onlyParams(url, ['email', 'user', 'app', 'active', 'limit', 'cursor']);
     const limit = limitParam(url);
@@ -16,10 +16,10 @@ export function registerSessions(router: AdminRouter, g: Gateway): void {
     const user = query(url, 'user');
     const app = query(url, 'app');
     const cursor = query(url, 'cursor');
-    await caughtUp(g);
+    await caughtUp(deps);
     const now = Date.now();
     const page = await fromStore('list sessions', () =>
-      g.store.listSessions({
+      deps.store.listSessions({
         limit,
         now,
         ...(email !== undefined ? { email } : {}),
@@ -33,12 +33,12 @@ export function registerSessions(router: AdminRouter, g: Gateway): void {
   });
 
   router.add('GET', '/admin/sessions/:id', async ({ params }) => {
-    await caughtUp(g);
+    await caughtUp(deps);
     const id = params.id as string;
-    const session = await fromStore('read the session', () => g.store.getSession(id));
+    const session = await fromStore('read the session', () => deps.store.getSession(id));
     if (!session) throw new HttpError(404, `no session with id "${id}"`, 'id');
     const [activity, decisions, history] = await fromStore('read the session', () =>
-      Promise.all([g.store.sessionActivity(id), g.store.listDecisions({ sessionId: id, limit: RECENT_DECISIONS }), g.store.identities.sessionHistory(id)]),
+      Promise.all([deps.store.sessionActivity(id), deps.store.listDecisions({ sessionId: id, limit: RECENT_DECISIONS }), deps.store.identities.sessionHistory(id)]),
     );
     return { ...presentSessionDetail(session, activity, decisions.items), ...presentSessionIdentity(session, history) };
   });
@@ -47,11 +47,11 @@ export function registerSessions(router: AdminRouter, g: Gateway): void {
     const id = r.params.id as string;
     const reason = await reasonOf(r, 'revoked by an admin');
     // A session seen a moment ago may still be queued: write it first so it can be found.
-    await caughtUp(g);
-    const known = await fromStore('revoke the session (nothing was revoked)', () => g.revokeSession(id, r.actor, reason));
+    await caughtUp(deps);
+    const known = await fromStore('revoke the session (nothing was revoked)', () => deps.revoker.revokeSession(id, r.actor, reason));
     if (!known) throw new HttpError(404, `no session with id "${id}"`, 'id');
     // The revocation is durable; reading back its first time/actor is best effort.
-    const session = await g.store.getSession(id).catch(() => null);
+    const session = await deps.store.getSession(id).catch(() => null);
     return {
       revoked: true,
       id,

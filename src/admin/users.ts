@@ -1,22 +1,22 @@
 // /admin/users: who has sessions, one user's latest identity and identity history, log out everywhere.
-import type { Gateway } from '../gateway.js';
+import type { AdminDeps } from './deps.js';
 import { iso, isActive, presentIdentity, presentIdentityChange, presentSession, presentUser } from './present.js';
 import { caughtUp, fromStore, MAX_LIMIT, onlyParams, reasonOf } from './params.js';
 import { HttpError, type AdminRouter } from './server.js';
 
-export function registerUsers(router: AdminRouter, g: Gateway): void {
+export function registerUsers(router: AdminRouter, deps: AdminDeps): void {
   router.add('GET', '/admin/users', async ({ url }) => {
     onlyParams(url, []);
-    await caughtUp(g);
-    const users = await fromStore('list users', () => g.store.listUsers(Date.now()));
+    await caughtUp(deps);
+    const users = await fromStore('list users', () => deps.store.listUsers(Date.now()));
     return { users: users.map(presentUser) };
   });
 
   router.add('GET', '/admin/users/:email', async ({ params }) => {
     const email = params.email as string;
-    await caughtUp(g);
+    await caughtUp(deps);
     const [sessions, history, listed] = await fromStore('read the user', () =>
-      Promise.all([g.store.userSessions(email), g.store.identityHistory(email), g.store.listSessions({ email, limit: MAX_LIMIT })]),
+      Promise.all([deps.store.userSessions(email), deps.store.identityHistory(email), deps.store.listSessions({ email, limit: MAX_LIMIT })]),
     );
     const latest = sessions[0];
     if (!latest) throw new HttpError(404, `no sessions recorded for "${email}"`, 'email');
@@ -36,10 +36,10 @@ export function registerUsers(router: AdminRouter, g: Gateway): void {
   router.add('DELETE', '/admin/users/:email/sessions', async (r) => {
     const email = r.params.email as string;
     const reason = await reasonOf(r, 'logged out everywhere by an admin');
-    await caughtUp(g);
-    const sessions = await fromStore('read the user', () => g.store.userSessions(email));
+    await caughtUp(deps);
+    const sessions = await fromStore('read the user', () => deps.store.userSessions(email));
     if (sessions.length === 0) throw new HttpError(404, `no sessions recorded for "${email}"`, 'email');
-    const ids = await fromStore('revoke the sessions (nothing was revoked)', () => g.revokeUser(email, r.actor, reason));
+    const ids = await fromStore('revoke the sessions (nothing was revoked)', () => deps.revoker.revokeUser(email, r.actor, reason));
     return { email: sessions[0]?.email ?? email, revoked: ids, revoked_at: iso(Date.now()) };
   });
 }

@@ -6,7 +6,7 @@ import type { AdminRouter } from '../admin/server.js';
 import { HttpError } from '../admin/server.js';
 import type { LoginThrottle } from './throttle.js';
 
-export function registerLockoutRoutes(router: AdminRouter, throttle: LoginThrottle): void {
+export function registerLockoutRoutes(router: Pick<AdminRouter, 'add'>, throttle: LoginThrottle): void {
   router.add('GET', '/admin/login/lockouts', async () => ({
     lockouts: (await throttle.lockouts()).map((l) => ({ ...l, until: new Date(l.until).toISOString() })),
   }));

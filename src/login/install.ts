@@ -1,9 +1,14 @@
-// Wires the login endpoints (/.gatehouse/login, callback, logout, identity, handoff) into a gateway:
-// providers from the config (rebuilt on reload), sessions minted with the gateway's keys and recorded
-// through its Recorder, revocations through Gateway.revokeSession. Also puts the sign-in lockouts on
-// the admin listener.
-import type { Gateway } from '../gateway.js';
+// Wires the login endpoints (/.gatehouse/login, callback, logout, identity, handoff) into a host
+// (the gateway): providers from the config (rebuilt on reload), sessions minted with the host's keys
+// and recorded through its Recorder, revocations through its Revoker. Also puts the sign-in
+// lockouts on the admin listener. Login sees only the LoginHost below, never the whole gateway.
+import type { AdminRouter } from '../admin/server.js';
+import type { RecordWriter } from '../audit/writer.js';
+import type { Revoker } from '../auth/revoker.js';
 import type { GatewayConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { GatehouseEndpoints, Services } from '../pipeline/services.js';
+import type { Store } from '../store/types.js';
 import { routerFor } from '../routing/router.js';
 import { registerLockoutRoutes } from './admin.js';
 import { Csrf } from './csrf.js';
@@ -16,6 +21,22 @@ import { ProviderRegistry } from './providers.js';
 import { Sealer } from './seal.js';
 import { LoginThrottle } from './throttle.js';
 
+/** What login needs from the gateway that hosts it. */
+export interface LoginHost {
+  readonly logger: Logger;
+  readonly configs: { readonly current: GatewayConfig; on(event: 'reload', listener: (next: GatewayConfig) => void): unknown };
+  readonly store: Store;
+  readonly adminRouter: Pick<AdminRouter, 'add'>;
+  readonly revoker: Revoker;
+  /** Read at each use: a reloaded key file replaces the keys. */
+  readonly services: Pick<Services, 'keys' | 'recorder'>;
+  readonly writer: Pick<RecordWriter, 'flush'>;
+  /** Releases what login holds (provider refresh timers) when the gateway stops. */
+  onClose(hook: () => unknown): void;
+  /** Hands /.gatehouse/* to the login endpoints. */
+  setEndpoints(endpoints: GatehouseEndpoints): void;
+}
+
 export interface LoginModule {
   endpoints: LoginEndpoints;
   /** Sign-in lockouts: `throttle.lockouts()` lists the locks in force, `unlock(kind, key)` lifts one. */
@@ -24,19 +45,19 @@ export interface LoginModule {
 }
 
 /** The private part of the signing key: the same in every worker, never leaves the process. */
-function signingSecret(g: Gateway): Buffer {
+function signingSecret(g: LoginHost): Buffer {
   const jwk = g.services.keys.signingKey.key.export({ format: 'jwk' });
   return Buffer.from(String(jwk.d), 'base64url');
 }
 
-const modules = new WeakMap<Gateway, LoginModule>();
+const modules = new WeakMap<LoginHost, LoginModule>();
 
 /** The login module installed on a gateway (the admin API reads lockouts through it). */
-export function loginModuleOf(g: Gateway): LoginModule | undefined {
+export function loginModuleOf(g: LoginHost): LoginModule | undefined {
   return modules.get(g);
 }
 
-export async function installLogin(g: Gateway): Promise<LoginModule> {
+export async function installLogin(g: LoginHost): Promise<LoginModule> {
   const config = g.configs.current;
   const logger = g.logger;
   // Sign-in state in the shared store (every instance); else in memory, mirrored to every worker
@@ -56,11 +77,11 @@ export async function installLogin(g: Gateway): Promise<LoginModule> {
     session: { keys: () => g.services.keys, recorder: () => g.services.recorder },
     store: g.store,
     flushAudit: () => g.writer.flush(),
-    revokeSession: (id, by, reason) => g.revokeSession(id, by, reason),
-    isRevoked: (identity, app) => g.services.revocations.isRevoked(identity, app),
-    revokeInMemory: (id) => g.services.revocations.revokeSession(id),
-    revokeLogin: (loginId, by, reason) => g.revokeLogin(loginId, by, reason),
-    revokeUser: (email, by, reason) => g.revokeUser(email, by, reason),
+    revokeSession: (id, by, reason) => g.revoker.revokeSession(id, by, reason),
+    isRevoked: (identity, app) => g.revoker.isRevoked(identity, app),
+    revokeInMemory: (id) => g.revoker.revokeInMemory(id),
+    revokeLogin: (loginId, by, reason) => g.revoker.revokeLogin(loginId, by, reason),
+    revokeUser: (email, by, reason) => g.revoker.revokeUser(email, by, reason),
   };
   const prepare = (c: GatewayConfig) => {
     registry.providersFor(c);

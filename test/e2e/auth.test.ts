@@ -272,7 +272,7 @@ t.test('cache: hits skip verification; expiry and revocation still hold', async 
   t.equal(r.json().reason, 'expired');
 
   t.equal((await request(s.port, { headers: cookie(alice.token) })).status, 200, 'cached');
-  await s.gw.revokeSession(alice.jti, 'test', 'stolen laptop');
+  await s.gw.revoker.revokeSession(alice.jti, 'test', 'stolen laptop');
   const revoked = await request(s.port, { headers: cookie(alice.token) });
   t.equal(revoked.status, 401, 'revoked on the very next request');
   t.equal(revoked.json().reason, 'revoked');
@@ -362,7 +362,7 @@ t.test('WebSockets: same authentication and policy; cross-site origins refused; 
   sock.write(`GET /ws HTTP/1.1\r\nHost: app.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nCookie: gatehouse_session=${alice.token}\r\nOrigin: http://app.test\r\n\r\n`);
   await new Promise<void>((resolve) => sock.once('data', () => resolve()));
   const revokedAt = Date.now();
-  await s.gw.revokeSession(alice.jti, 'test', 'ws');
+  await s.gw.revoker.revokeSession(alice.jti, 'test', 'ws');
   const closedAt = await closed;
   t.ok(closedAt - revokedAt < 5000, `closed ${closedAt - revokedAt} ms after the revocation`);
 });

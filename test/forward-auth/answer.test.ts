@@ -99,7 +99,7 @@ t.test('revocation is enforced on the next question', async (t) => {
   const alice = await s.session();
   const headers = nginxStyle('http://wiki.test/', { cookie: `gatehouse_session=${alice.token}`, accept: 'application/json' });
   t.equal((await ask(s.port, { headers })).status, 200);
-  await s.gw.revokeSession(alice.jti, 'test', 'forward-auth');
+  await s.gw.revoker.revokeSession(alice.jti, 'test', 'forward-auth');
   const r = await ask(s.port, { headers });
   t.equal(r.status, 401);
   t.equal(r.json().reason, 'revoked');

@@ -35,7 +35,7 @@ t.test('a browser signs in through nginx and reaches the app with its identity',
   t.equal(id.email, ANN.email, 'the identity page through nginx');
 
   // Revocation: the very next request through nginx is refused.
-  await s.gw.revokeSession(id.session_id as string, 'test', 'nginx');
+  await s.gw.revoker.revokeSession(id.session_id as string, 'test', 'nginx');
   const after = await b.request(`${base}/pages/2`);
   t.equal(after.status, 302, 'signed out: back to sign-in');
   t.match(after.location?.pathname, '/.gatehouse/login');
