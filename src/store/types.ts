@@ -2,6 +2,7 @@
 // (store/sqlite.ts) and PostgreSQL (store/postgres.ts) implement it; test/store/conformance.ts
 // runs the same cases against both. Times are epoch milliseconds. Never a raw token anywhere.
 import type { ScimStore } from './scim-types.js';
+import type { EventStore } from './event-types.js';
 
 export interface SessionRecord {
   id: string;
@@ -244,6 +245,8 @@ export interface Store {
   /** SCIM 2.0 users, groups and memberships (scim-types.ts). */
   readonly scim: ScimStore;
   readonly identities: IdentityStore;
+  /** Identity events received from outside: replay marks and device compliance (event-types.ts). */
+  readonly events: EventStore;
   /**
    * Writes one batch in one transaction. Throws on failure; the writer keeps the batch. A new
    * session is inserted whole (and compared with the user's previous session from the same issuer

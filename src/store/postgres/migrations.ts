@@ -212,4 +212,28 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX identity_changes_session ON ${s}.identity_changes (session_id, time);
     `,
   },
+  {
+    // Received identity events: see sqlite/migrations.ts version 6.
+    version: 6,
+    name: 'received identity events',
+    sql: (s) => `
+      CREATE TABLE ${s}.seen_events (
+        channel    TEXT COLLATE "C" NOT NULL,
+        id         TEXT COLLATE "C" NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (channel, id)
+      );
+      CREATE INDEX seen_events_expires ON ${s}.seen_events (expires_at);
+
+      CREATE TABLE ${s}.device_compliance (
+        subject  TEXT COLLATE "C" NOT NULL,
+        device   TEXT COLLATE "C" NOT NULL,
+        status   TEXT NOT NULL,
+        time     BIGINT NOT NULL,
+        source   TEXT NOT NULL,
+        event_id TEXT,
+        PRIMARY KEY (subject, device)
+      );
+    `,
+  },
 ];

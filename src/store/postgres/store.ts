@@ -13,6 +13,7 @@
 //   the pool without crashing; the RecordWriter keeps failed batches and retries with backoff.
 import { deleteInChunks } from '../purge.js';
 import { PostgresScimStore } from './scim.js';
+import { PostgresEventStore } from './events.js';
 import pg from 'pg';
 import { silentLogger, type Logger } from '../../log.js';
 import { applyBatch, batchStatements, fitIndexes, MAX_INDEXED_CHARS, type BatchStatements } from './batch.js';
@@ -112,6 +113,7 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly scim: PostgresScimStore;
   readonly identities: PostgresIdentityStore;
+  readonly events: PostgresEventStore;
   readonly schema: string;
   /** The URL without its password. */
   readonly target: string;
@@ -138,6 +140,7 @@ export class PostgresStore implements Store {
     this.signIn = new PostgresSignInState(pool, t);
     this.scim = new PostgresScimStore(pool, conn.schema);
     this.identities = new PostgresIdentityStore(pool, t, conn.schema);
+    this.events = new PostgresEventStore(pool, conn.schema);
   }
 
   async writeBatch(batch: RecordBatch): Promise<void> {

@@ -199,4 +199,30 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX identity_changes_session ON identity_changes (session_id, time);
     `,
   },
+  {
+    // Identity events received from outside (store/event-types.ts): the ids already received, so
+    // a replayed Security Event Token is refused after a restart too, and each device's last
+    // reported compliance per subject (CAEP device-compliance-change).
+    version: 6,
+    name: 'received identity events',
+    sql: `
+      CREATE TABLE seen_events (
+        channel    TEXT NOT NULL,
+        id         TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (channel, id)
+      ) WITHOUT ROWID;
+      CREATE INDEX seen_events_expires ON seen_events (expires_at);
+
+      CREATE TABLE device_compliance (
+        subject  TEXT NOT NULL,
+        device   TEXT NOT NULL,
+        status   TEXT NOT NULL,
+        time     INTEGER NOT NULL,
+        source   TEXT NOT NULL,
+        event_id TEXT,
+        PRIMARY KEY (subject, device)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

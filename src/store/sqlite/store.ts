@@ -18,6 +18,7 @@ import { durably, openDatabase, retryBusy } from './db.js';
 import { SqliteQueries } from './queries.js';
 import { SqliteScimStore } from './scim.js';
 import { SqliteIdentityStore } from './identity.js';
+import { SqliteEventStore } from './events.js';
 import {
   activityFromRow,
   changeFromRow,
@@ -45,7 +46,6 @@ import type {
   Store,
   UserSummary,
 } from '../types.js';
-
 export { StoreCorruptError } from './db.js';
 export const DEFAULT_BUSY_TIMEOUT_MS = 50;
 
@@ -128,6 +128,7 @@ function prepare(db: Database.Database) {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly identities: SqliteIdentityStore;
+  readonly events: SqliteEventStore;
   private readonly st: ReturnType<typeof prepare>;
   private readonly queries: SqliteQueries;
   private readonly batchTx: (batch: RecordBatch) => void;
@@ -143,6 +144,7 @@ export class SqliteStore implements Store {
     this.st = prepare(db);
     this.queries = new SqliteQueries(db);
     this.identities = new SqliteIdentityStore(db);
+    this.events = new SqliteEventStore(db);
     const tx = db.transaction((batch: RecordBatch) => this.applyBatch(batch));
     this.batchTx = (batch) => tx.immediate(batch);
   }
