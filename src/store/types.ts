@@ -3,6 +3,7 @@
 // runs the same cases against both. Times are epoch milliseconds. Never a raw token anywhere.
 import type { ScimStore } from './scim-types.js';
 import type { EventStore } from './event-types.js';
+import type { RefreshStore } from './live-types.js';
 
 export interface SessionRecord {
   id: string;
@@ -247,6 +248,8 @@ export interface Store {
   readonly identities: IdentityStore;
   /** Identity events received from outside: replay marks and device compliance (event-types.ts). */
   readonly events: EventStore;
+  /** Sealed refresh tokens, refresh schedule and leases (identity refresh, live-types.ts). */
+  readonly refresh: RefreshStore;
   /**
    * Writes one batch in one transaction. Throws on failure; the writer keeps the batch. A new
    * session is inserted whole (and compared with the user's previous session from the same issuer

@@ -7,6 +7,7 @@ import { queryCases } from './conformance-queries.js';
 import { signInCases } from './conformance-signin.js';
 import { scimCases } from './conformance-scim.js';
 import { identityCases } from './conformance-identity.js';
+import { refreshCases } from './conformance-live.js';
 import { eventCases } from './conformance-events.js';
 
 export type OpenStore = () => Promise<Store>;
@@ -24,5 +25,6 @@ export function storeConformance(t: Test, open: OpenStore): void {
   signInCases(t, open);
   scimCases(t, open);
   identityCases(t, open);
+  refreshCases(t, open);
   eventCases(t, open);
 }

@@ -93,6 +93,7 @@ export function tableNames(schema: string) {
     signinMarks: `${s}.signin_marks`,
     signinThrottle: `${s}.signin_throttle`,
     migrations: `${s}.schema_migrations`,
+    refresh: `${s}.session_refresh`,
   };
 }
 export type Tables = ReturnType<typeof tableNames>;

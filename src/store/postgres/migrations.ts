@@ -236,4 +236,24 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    // Identity refresh: see sqlite/migrations.ts version 7.
+    version: 7,
+    name: 'session refresh',
+    sql: (s) => `
+      CREATE TABLE ${s}.session_refresh (
+        session_id      TEXT COLLATE "C" PRIMARY KEY,
+        idp             TEXT NOT NULL,
+        sealed          TEXT NOT NULL,
+        next_at         BIGINT NOT NULL,
+        last_attempt_at BIGINT NOT NULL,
+        last_ok_at      BIGINT NOT NULL,
+        stale_at        BIGINT NOT NULL,
+        failing_since   BIGINT,
+        lease_until     BIGINT NOT NULL DEFAULT 0
+      );
+      CREATE INDEX session_refresh_due ON ${s}.session_refresh (next_at);
+      CREATE INDEX session_refresh_failing ON ${s}.session_refresh (stale_at) WHERE failing_since IS NOT NULL;
+    `,
+  },
 ];

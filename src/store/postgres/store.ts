@@ -14,6 +14,7 @@
 import { deleteInChunks } from '../purge.js';
 import { PostgresScimStore } from './scim.js';
 import { PostgresEventStore } from './events.js';
+import { PostgresRefreshStore } from './live.js';
 import pg from 'pg';
 import { silentLogger, type Logger } from '../../log.js';
 import { applyBatch, batchStatements, fitIndexes, MAX_INDEXED_CHARS, type BatchStatements } from './batch.js';
@@ -114,6 +115,7 @@ export class PostgresStore implements Store {
   readonly scim: PostgresScimStore;
   readonly identities: PostgresIdentityStore;
   readonly events: PostgresEventStore;
+  readonly refresh: PostgresRefreshStore;
   readonly schema: string;
   /** The URL without its password. */
   readonly target: string;
@@ -141,6 +143,7 @@ export class PostgresStore implements Store {
     this.scim = new PostgresScimStore(pool, conn.schema);
     this.identities = new PostgresIdentityStore(pool, t, conn.schema);
     this.events = new PostgresEventStore(pool, conn.schema);
+    this.refresh = new PostgresRefreshStore(pool, t);
   }
 
   async writeBatch(batch: RecordBatch): Promise<void> {

@@ -225,4 +225,25 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Identity refresh (identity/refresh/): each refreshable session's sealed refresh token, when to
+    // refresh it next, its last success and failure, and a lease so one process refreshes it at a time.
+    version: 7,
+    name: 'session refresh',
+    sql: `
+      CREATE TABLE session_refresh (
+        session_id      TEXT PRIMARY KEY,
+        idp             TEXT NOT NULL,
+        sealed          TEXT NOT NULL,
+        next_at         INTEGER NOT NULL,
+        last_attempt_at INTEGER NOT NULL,
+        last_ok_at      INTEGER NOT NULL,
+        stale_at        INTEGER NOT NULL,
+        failing_since   INTEGER,
+        lease_until     INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX session_refresh_due ON session_refresh (next_at);
+      CREATE INDEX session_refresh_failing ON session_refresh (stale_at) WHERE failing_since IS NOT NULL;
+    `,
+  },
 ];
