@@ -10,6 +10,7 @@ import { hashSecret } from './auth/password.js';
 import { parseDuration } from './config/duration.js';
 import { installLogin } from './login/install.js';
 import { installAdminApi } from './admin/install.js';
+import { installConsole } from './console/install.js';
 import { installScim } from './identity/scim/install.js';
 import cluster from 'node:cluster';
 import { bridgeRevocations, superviseWorkers, workerId } from './process/cluster.js';
@@ -93,6 +94,7 @@ export async function start(args: string[]): Promise<number> {
         bridgeMetrics(g.services.metrics, workerId() === 1);
         await installLogin(g);
         installAdminApi(g);
+        installConsole(g);
         await installScim(g);
       },
     });

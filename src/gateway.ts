@@ -185,6 +185,11 @@ export class Gateway implements AdminHost, LoginHost {
     this.services.endpoints = endpoints;
   }
 
+  /** The admin tokens in force (reloaded with the config): the console's sign-in checks them. */
+  get adminTokenSet(): AdminTokens {
+    return this.adminTokens;
+  }
+
   get dataUrl(): string {
     return urlOf(this.dataServer, this.configs.current.tls ? 'https' : 'http');
   }

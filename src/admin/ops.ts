@@ -56,11 +56,12 @@ export function registerOps(router: AdminRouter, d: OpsDeps): void {
       hash: c.hash,
       loaded_at: c.loadedAt.toISOString(),
       file: c.file,
-      apps: c.apps.map((a) => ({ name: a.name, hosts: a.hosts, paths: a.paths, upstream: a.upstream?.href ?? null, mode: modeNames(a), file: a.file })),
+      apps: c.apps.map((a) => ({ name: a.name, hosts: a.hosts, paths: a.paths, upstream: a.upstream?.href ?? null, mode: modeNames(a), file: a.file, policies: a.policies })),
       reloads: d.configs.reloads,
       failed_reloads: d.configs.failedReloads,
       last_reload_error: err ? { at: err.at.toISOString(), problems: err.problems.map(formatProblem) } : null,
       pending_restart: d.configs.pendingRestart,
+      redact_claims: c.audit.redactClaims,
     };
   });
 }

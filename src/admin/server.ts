@@ -91,6 +91,25 @@ export class AdminRouter {
     }
     return allowed.length ? { allowed } : null;
   }
+
+  /**
+   * The admin API in-process (the console is its client): the same handlers, parameter checks and
+   * answers as over HTTP, as { status, body }. `actor` is who acts, for the audit of revocations.
+   */
+  async call(method: string, target: string, actor: string, req: IncomingMessage, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+    const url = new URL(target, 'http://admin');
+    const fail = (err: HttpError) => ({ status: err.status, body: { error: err.message, ...(err.param ? { param: err.param } : {}) } });
+    try {
+      const found = this.find(method, url.pathname);
+      if (!found || 'allowed' in found) return fail(new HttpError(404, `no such endpoint: ${method} ${url.pathname}`));
+      const out = await found.route.handler({ req, url, params: found.params, actor, body: () => Promise.resolve(body ?? {}) });
+      if (out instanceof RawResponse) return { status: out.status, body: JSON.parse(out.body) as Record<string, unknown> };
+      return { status: 200, body: (out ?? {}) as Record<string, unknown> };
+    } catch (err) {
+      if (err instanceof HttpError) return fail(err);
+      throw err;
+    }
+  }
 }
 
 /**
@@ -124,6 +143,11 @@ export class AdminTokens {
       logger?.warn({ name }, `admin token "${name}" is ${reason}: whoever guesses it can read the audit and revoke sessions; use a long random one (openssl rand -base64 32)`);
     }
     return this;
+  }
+
+  /** Is a token of this name still configured (a console sign-in ends when its token is removed)? */
+  has(name: string): boolean {
+    return this.digests.some((t) => t.name === name);
   }
 
   get count(): number {

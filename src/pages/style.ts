@@ -47,4 +47,37 @@ summary{cursor:pointer;font-weight:600}
 .meta div{display:flex;gap:.4rem;min-width:0}
 .meta dt{font-weight:600;white-space:nowrap}
 .meta dd{margin:0;min-width:0;overflow-wrap:anywhere}
+.console .brand,main.console{max-width:78rem}
+.console-nav{max-width:78rem;margin:0 auto .8rem;padding:0 1rem}
+.console-nav ul{display:flex;flex-wrap:wrap;gap:.25rem .4rem;margin:0;padding:0;list-style:none}
+.console-nav a{display:inline-block;padding:.3rem .65rem;border-radius:6px;color:#1e3a8a;text-decoration:none;font-weight:600;font-size:.93rem}
+.console-nav a:hover{background:#dbe4f3}
+.console-nav a[aria-current=page]{background:#1d4ed8;color:#fff}
+.console-nav .who{margin-left:auto;display:flex;align-items:center;gap:.5rem;font-size:.88rem;color:#374151}
+.console-nav .who button{width:auto;margin:0;padding:.25rem .6rem;font-size:.85rem}
+.scroll{max-width:100%;overflow-x:auto;margin:.6rem 0 1rem}
+table{width:100%;border-collapse:collapse;font-size:.9rem}
+th,td{padding:.45rem .55rem;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top}
+th{font-weight:600;color:#374151;background:#f8f9fb;white-space:nowrap}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+caption{text-align:left;font-weight:600;padding:0 0 .4rem}
+.filters{display:grid;grid-template-columns:repeat(auto-fill,minmax(10rem,1fr));gap:.2rem .8rem;align-items:end;margin:0 0 .6rem}
+.filters label{margin:.4rem 0 .2rem;font-size:.88rem}
+.filters input,.filters select{padding:.4rem .5rem}
+.filters button,.inline button{width:auto;margin:0;padding:.45rem .9rem}
+select,textarea{display:block;width:100%;padding:.6rem .7rem;font:inherit;color:inherit;background:#fff;border:1px solid #8b95a5;border-radius:6px}
+textarea{font:.85rem/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;min-height:12rem}
+.badge{display:inline-block;padding:.05rem .45rem;border-radius:999px;font-size:.8rem;font-weight:600;background:#e5e7eb;color:#1f2937;white-space:nowrap}
+.badge.ok{background:#dcfce7;color:#14532d}
+.badge.bad{background:#fee2e2;color:#991b1b}
+.badge.warn{background:#fef3c7;color:#78350f}
+.tree,.tree ul{list-style:none;margin:0;padding-left:1rem}
+.tree{padding-left:0}
+.tree li{margin:.15rem 0}
+.diff-add{color:#14532d}
+.diff-del{color:#991b1b}
+.danger{color:#fff;background:#b91c1c;border-color:#b91c1c}
+.danger:hover{background:#991b1b}
+.cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(18rem,1fr));gap:0 2rem}
+.pager{display:flex;gap:1rem;margin:.5rem 0 0}
 `;

@@ -62,8 +62,12 @@ export interface PageOptions {
   status?: number;
   /** The application the page is about, when known. */
   app?: string | null;
-  /** A wider card (the identity page, the console). */
-  wide?: boolean;
+  /** A wider card (the identity page); 'console': the console's full-width card. */
+  wide?: boolean | 'console';
+  /** Already-escaped HTML between the product name and the card (the console's navigation). */
+  nav?: string;
+  /** Further same-origin scripts (the console's), loaded deferred after the time script. */
+  scripts?: string[];
 }
 
 export function renderPage(p: PageOptions): string {
@@ -73,14 +77,15 @@ export function renderPage(p: PageOptions): string {
   meta.push(['Time', timeHtml(p.time)], ['Request id', `<code>${esc(p.requestId)}</code>`]);
   const badge = p.status !== undefined ? `<p class="status status-${String(p.status)[0]}">${p.status}</p>\n` : '';
   const title = p.status !== undefined ? `${p.status} ${p.title}` : p.title;
+  const width = p.wide === 'console' ? 'console' : p.wide ? 'wide' : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin"><title>${esc(title)} · Gatehouse</title>
 <style>${STYLE}</style>
 <script src="${TIME_SCRIPT_PATH}" defer></script>
-</head><body${p.wide ? ' class="wide"' : ''}>
+${(p.scripts ?? []).map((src) => `<script src="${esc(src)}" defer></script>\n`).join('')}</head><body${width ? ` class="${width}"` : ''}>
 <header class="brand"><span class="brand-mark" aria-hidden="true"></span>Gatehouse</header>
-<main${p.wide ? ' class="wide"' : ''}>
+${p.nav ?? ''}<main${width ? ` class="${width}"` : ''}>
 ${badge}<h1>${esc(p.title)}</h1>
 ${p.body}
 ${metaList(meta)}

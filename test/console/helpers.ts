@@ -1,0 +1,37 @@
+// A real gateway with login, admin API and console; real browsers (Debian's chromium via
+// playwright-core); axe-core checks. Shared by the console's browser tests.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Test } from 'tap';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM } from '../helpers/machine.js';
+
+export const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+export async function launch(t: Test): Promise<Browser> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  t.teardown(() => browser.close());
+  return browser;
+}
+
+interface AxeResult {
+  violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: string[] }> }>;
+}
+
+/** Serious or critical axe-core violations on the page, as "rule at selector". */
+export async function axeSerious(page: Page): Promise<string[]> {
+  await page.evaluate(AXE);
+  const axe = (await page.evaluate(() => (globalThis as unknown as { axe: { run(o: object): Promise<unknown> } }).axe.run({ resultTypes: ['violations'] }))) as AxeResult;
+  return axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/** The page's own checks: no sideways overflow of the page, no serious accessibility violation. */
+export async function checkPage(t: Test, page: Page, name: string, width: number, shots?: string): Promise<void> {
+  const scrollWidth = (await page.evaluate('document.documentElement.scrollWidth')) as number;
+  t.ok(scrollWidth <= width, `${name} at ${width}: no horizontal overflow (${scrollWidth})`);
+  t.same(await axeSerious(page), [], `${name} at ${width}: no serious or critical accessibility violation`);
+  if (shots) await page.screenshot({ path: `${shots}/console-${name}-${width}.png`, fullPage: width < 600 });
+}
