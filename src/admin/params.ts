@@ -97,7 +97,7 @@ export async function fromStore<T>(what: string, fn: () => Promise<T>): Promise<
   } catch (err) {
     if (err instanceof HttpError) throw err;
     if (err instanceof StoreQueryError) throw new HttpError(400, err.message, err.param);
-    throw new HttpError(503, `audit store unavailable, could not ${what}: ${(err as Error).message}`);
+    throw new HttpError('service_unavailable', `audit store unavailable, could not ${what}: ${(err as Error).message}`);
   }
 }
 

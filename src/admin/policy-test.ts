@@ -164,7 +164,7 @@ async function whatIf(deps: AdminDeps, body: Record<string, unknown>) {
   const parsed = await parseAppYaml(text, config.appsDir, { display: 'app_yaml', facts: gatewayFactsOf(config) });
   if (!parsed.ok) {
     const problems = parsed.problems.map((p) => `${p.line}:${p.col} ${p.message}`);
-    const out = { error: `app_yaml is not a valid app file (${problems.length} problem${problems.length === 1 ? '' : 's'})`, param: 'app_yaml', problems };
+    const out = { error: `app_yaml is not a valid app file (${problems.length} problem${problems.length === 1 ? '' : 's'})`, code: 'invalid_parameter', param: 'app_yaml', problems };
     return new RawResponse(400, 'application/json', JSON.stringify(out, null, 2) + '\n');
   }
   const candidate = parsed.app;

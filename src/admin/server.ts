@@ -4,16 +4,29 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { ERRORS, errorCode, type ErrorCode, type ErrorStatus } from '../errors.js';
 import type { Logger } from '../log.js';
 import { weakTokenReason } from './token-file.js';
 
+/**
+ * An admin API refusal: a row of the error table (by code, or by status for its default code) and
+ * a sentence. Answered as `{"error": <sentence>, "code": <code>, "param"?: <the parameter at fault>}`.
+ */
 export class HttpError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
   constructor(
-    readonly status: number,
+    codeOrStatus: ErrorCode | ErrorStatus,
     message: string,
     readonly param?: string,
   ) {
     super(message);
+    this.code = errorCode(codeOrStatus);
+    this.status = ERRORS[this.code].status;
+  }
+
+  body(): { error: string; code: ErrorCode; param?: string } {
+    return { error: this.message, code: this.code, ...(this.param ? { param: this.param } : {}) };
   }
 }
 
@@ -179,8 +192,8 @@ export function createAdminServer(router: AdminRouter, tokens: () => AdminTokens
     handle(router, tokens(), logger, req, res).catch((err: unknown) => {
       // Last line of defence: an admin request must never take the gateway down.
       logger.error({ err }, 'admin request failed');
-      if (err instanceof HttpError) return send(res, err.status, { error: err.message, ...(err.param ? { param: err.param } : {}) });
-      if (!res.headersSent) send(res, 500, { error: 'internal error; see the gateway log' });
+      if (err instanceof HttpError) return sendError(res, err);
+      if (!res.headersSent) sendError(res, new HttpError('internal_error', 'internal error; see the gateway log'));
       else res.destroy();
     });
   });
@@ -191,23 +204,23 @@ async function handle(router: AdminRouter, tokens: AdminTokens, logger: Logger, 
   try {
     url = new URL(req.url ?? '/', 'http://admin');
   } catch {
-    return send(res, 400, { error: 'bad request target' });
+    return sendError(res, new HttpError('bad_request', 'bad request target'));
   }
   // A mounted API (SCIM) answers for itself: the admin token and routes do not apply there.
   const mount = router.mounted(url.pathname);
   if (mount) return mount.handle(req, res, url);
   const found = router.find(req.method ?? 'GET', url.pathname);
-  if (!found) return send(res, 404, { error: `no such endpoint: ${req.method} ${url.pathname}` });
+  if (!found) return sendError(res, new HttpError('not_found', `no such endpoint: ${req.method} ${url.pathname}`));
   if ('allowed' in found) {
     res.setHeader('allow', found.allowed.join(', '));
-    return send(res, 405, { error: `method ${req.method} not allowed; use ${found.allowed.join(', ')}` });
+    return sendError(res, new HttpError('method_not_allowed', `method ${req.method} not allowed; use ${found.allowed.join(', ')}`));
   }
   let actor = 'anonymous';
   if (!found.route.open) {
     const name = tokens.check(req.headers.authorization);
     if (name === null) {
       res.setHeader('www-authenticate', 'Bearer realm="gatehouse-admin"');
-      return send(res, 401, { error: tokens.count === 0 ? 'admin API disabled: set GATEHOUSE_ADMIN_TOKEN or admin.tokens_file' : 'missing or invalid admin token' });
+      return sendError(res, new HttpError('unauthenticated', tokens.count === 0 ? 'admin API disabled: set GATEHOUSE_ADMIN_TOKEN or admin.tokens_file' : 'missing or invalid admin token'));
     }
     actor = `admin:${name}`;
   }
@@ -221,9 +234,9 @@ async function handle(router: AdminRouter, tokens: AdminTokens, logger: Logger, 
     }
     send(res, req.method === 'POST' && out && typeof out === 'object' && 'created' in out ? 201 : 200, out ?? {});
   } catch (err) {
-    if (err instanceof HttpError) return send(res, err.status, { error: err.message, ...(err.param ? { param: err.param } : {}) });
+    if (err instanceof HttpError) return sendError(res, err);
     logger.error({ err, path: url.pathname }, 'admin request failed');
-    send(res, 500, { error: 'internal error; see the gateway log' });
+    sendError(res, new HttpError('internal_error', 'internal error; see the gateway log'));
   }
 }
 
@@ -234,6 +247,10 @@ export class RawResponse {
     readonly contentType: string,
     readonly body: string,
   ) {}
+}
+
+function sendError(res: ServerResponse, err: HttpError): void {
+  send(res, err.status, err.body());
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -247,7 +264,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new HttpError(413, 'request body too large (1 MiB max)');
+    if (size > MAX_BODY) throw new HttpError('payload_too_large', 'request body too large (1 MiB max)');
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
@@ -255,6 +272,6 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new HttpError(400, `request body is not valid JSON: ${(err as Error).message}`);
+    throw new HttpError('bad_request', `request body is not valid JSON: ${(err as Error).message}`);
   }
 }

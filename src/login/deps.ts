@@ -3,6 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import type { AppConfig } from '../config/types.js';
 import type { RequestContext } from '../context.js';
+import { ERRORS, errorCode, type ErrorCode, type ErrorStatus } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Identity } from '../policy/types.js';
 import { routerFor } from '../routing/router.js';
@@ -64,6 +65,8 @@ export function loginHref(rd: URL | string, extra: Record<string, string | null>
   return `/.gatehouse/login?${p.toString()}`;
 }
 
-export function fail(ctx: RequestContext, res: ServerResponse, status: number, title: string, message: string, againHref?: string, cookies: string[] = []): void {
+/** A sign-in error page: its status from the error table (a code, or a status for its default code). */
+export function fail(ctx: RequestContext, res: ServerResponse, code: ErrorCode | ErrorStatus, title: string, message: string, againHref?: string, cookies: string[] = []): void {
+  const status = ERRORS[errorCode(code)].status;
   sendHtml(ctx, res, status, errorPage(ctx, status, title, message, againHref), cookies);
 }

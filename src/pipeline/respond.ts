@@ -3,7 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
-import { ERRORS, type Rejection } from '../errors.js';
+import { ERRORS, type ErrorCode, type Rejection } from '../errors.js';
 import type { RequestContext } from '../context.js';
 import { PAGE_CSP } from '../pages/template.js';
 import { renderErrorPage } from '../pages/error.js';
@@ -41,15 +41,28 @@ export function sendRejection(ctx: RequestContext, res: ServerResponse, rej: Rej
 export function sendUpgradeRejection(ctx: RequestContext, socket: Duplex, rej: Rejection): void {
   const status = ERRORS[rej.code].status;
   ctx.status = status;
-  const payload = JSON.stringify(pageBody(ctx, rej));
+  endSocket(socket, status, ctx.requestId, JSON.stringify(pageBody(ctx, rej)), rej.headers);
+}
+
+/**
+ * A request Node's HTTP parser refused (headers too large, too slow, malformed): no context yet,
+ * but the same JSON body as every error page, from the same table, with a fresh request id.
+ */
+export function sendParserRejection(socket: Duplex, code: ErrorCode, requestId: string): void {
+  const def = ERRORS[code];
+  const body = { error: code, status: def.status, title: def.title, message: def.detail, request_id: requestId };
+  endSocket(socket, def.status, requestId, JSON.stringify(body));
+}
+
+function endSocket(socket: Duplex, status: number, requestId: string, payload: string, headers?: Record<string, string>): void {
   const lines = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
     'connection: close',
     'content-type: application/json',
     `content-length: ${Buffer.byteLength(payload)}`,
-    `x-request-id: ${ctx.requestId}`,
+    `x-request-id: ${requestId}`,
   ];
-  if (rej.headers) for (const [k, v] of Object.entries(rej.headers)) lines.push(`${k}: ${v}`);
+  if (headers) for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
   if (socket.writable) socket.end(lines.join('\r\n') + '\r\n\r\n' + payload);
   else socket.destroy();
 }

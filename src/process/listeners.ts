@@ -12,6 +12,7 @@ import type { GatewayConfig } from '../config/types.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WebSocketRegistry } from '../pipeline/forward/websockets.js';
 import { MAX_HEADER_COUNT } from '../pipeline/request.js';
+import { sendParserRejection } from '../pipeline/respond.js';
 
 /** How long WebSocket peers get to finish the closing handshake before their sockets are cut. */
 const GOING_AWAY_GRACE_MS = 1000;
@@ -82,10 +83,8 @@ export function createDataServer(config: GatewayConfig): http.Server {
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
     // Malformed at the HTTP level (Node's parser refused it): no context, but still a request id.
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const requestId = randomUUID();
-    const body = JSON.stringify({ error: 'bad_request', status, message: http.STATUS_CODES[status], request_id: requestId });
-    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json\r\nx-request-id: ${requestId}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    const code = err.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request_timeout' : 'bad_request';
+    sendParserRejection(socket, code, randomUUID());
   });
   return server;
 }

@@ -91,7 +91,7 @@ t.test('revoking unknown ids, and a store that fails, never claim success', asyn
   const s = await startAdminStack(t);
   const unknown = await s.admin<Json>('DELETE', '/admin/sessions/no-such-session');
   t.equal(unknown.status, 404);
-  t.match(unknown.body, { error: /no session with id "no-such-session"/ });
+  t.match(unknown.body, { error: /no session with id "no-such-session"/, code: 'not_found', param: 'id' });
   t.equal((await s.admin('GET', '/admin/sessions/no-such-session')).status, 404);
 
   const erin = await s.mint({ sub: 'u-erin', email: 'erin@corp.example', groups: ['staff'] });
@@ -106,6 +106,7 @@ t.test('revoking unknown ids, and a store that fails, never claim success', asyn
   const failed = await s.admin<Json>('DELETE', `/admin/sessions/${erin.jti}`);
   t.equal(failed.status, 503);
   t.match(failed.body.error, /audit store unavailable.*nothing was revoked.*disk I\/O error/);
+  t.equal(failed.body.code, 'service_unavailable', 'the code from the error table');
   t.equal((await s.get('wiki.test', erin.token)).status, 200, 'nothing was revoked in memory either');
 });
 
@@ -143,6 +144,7 @@ t.test('listing: filters, pages, and 400s naming the parameter', async (t) => {
     t.equal(res.status, 400, query);
     t.equal(res.body.param, param, `${query} names ${param}`);
     t.type(res.body.error, 'string');
+    t.equal(res.body.code, 'invalid_parameter', `${query}: code`);
   }
 });
 
@@ -150,7 +152,7 @@ t.test('admin authentication', async (t) => {
   const s = await startAdminStack(t);
   const none = await s.admin<Json>('GET', '/admin/sessions', undefined, null);
   t.equal(none.status, 401);
-  t.match(none.body, { error: /missing or invalid admin token/ });
+  t.match(none.body, { error: /missing or invalid admin token/, code: 'unauthenticated' });
   t.equal((await s.admin('GET', '/admin/sessions', undefined, 'wrong-token')).status, 401);
   t.equal((await s.admin('DELETE', '/admin/sessions/x', undefined, `${ADMIN_TOKEN}x`)).status, 401);
   t.equal((await s.admin('POST', '/admin/policy-test', { app: 'wiki', identity: {} }, null)).status, 401);

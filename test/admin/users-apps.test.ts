@@ -52,7 +52,7 @@ t.test('users: list, identity history, log out everywhere', async (t) => {
   t.equal((await s.admin('GET', '/admin/users/nobody@corp.example')).status, 404);
   const gone = await s.admin<Json>('DELETE', '/admin/users/nobody@corp.example/sessions');
   t.equal(gone.status, 404);
-  t.match(gone.body, { error: /no sessions recorded for "nobody@corp.example"/, param: 'email' });
+  t.match(gone.body, { error: /no sessions recorded for "nobody@corp.example"/, code: 'not_found', param: 'email' });
 });
 
 t.test('apps: who is using it now, and everyone must log in again', async (t) => {

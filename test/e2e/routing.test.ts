@@ -111,5 +111,7 @@ t.test('server limits: slow headers time out, oversized headers are refused', as
   const big = await rawRequest(s.port, `GET / HTTP/1.1\r\nHost: app.test\r\nX-Big: ${'a'.repeat(4096)}\r\n\r\n`);
   t.match(big, /^HTTP\/1\.1 431/, 'headers over max_header_size get 431');
   t.match(big, /x-request-id: [0-9a-f-]{36}/, 'with a request id');
+  t.match(big, /"error":"headers_too_large","status":431/, 'its code from the error table, not bad_request');
+  t.match(slow, /"error":"request_timeout","status":408/, 'likewise 408');
   t.equal(up.seen.length, 0);
 });

@@ -6,6 +6,8 @@
 //  - 400 with scimType invalidFilter / invalidSyntax / invalidPath / invalidValue /
 //    noTarget / mutability / tooMany; 409 uniqueness; 404; 412 (version); 413      tested
 //  - 401 carries WWW-Authenticate (§2: the scheme)                                  tested
+import { ERRORS, errorCode, type ErrorCode, type ErrorStatus } from '../../errors.js';
+
 export const SCIM_ERROR_URN = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
 export type ScimType =
@@ -19,7 +21,7 @@ export type ScimType =
   | 'uniqueness'
   | 'invalidVers';
 
-const STATUS_OF: Record<ScimType, number> = {
+const STATUS_OF: Record<ScimType, ErrorStatus> = {
   invalidFilter: 400,
   invalidSyntax: 400,
   invalidPath: 400,
@@ -31,13 +33,18 @@ const STATUS_OF: Record<ScimType, number> = {
   invalidVers: 412,
 };
 
+/** A SCIM refusal: its status a row of the error table (by code, or a status for its default code). */
 export class ScimError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
   constructor(
-    readonly status: number,
+    codeOrStatus: ErrorCode | ErrorStatus,
     readonly detail: string,
     readonly scimType?: ScimType,
   ) {
     super(detail);
+    this.code = errorCode(codeOrStatus);
+    this.status = ERRORS[this.code].status;
   }
 
   static of(scimType: ScimType, detail: string): ScimError {
