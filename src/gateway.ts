@@ -30,6 +30,9 @@ import type { LoginHost } from './login/install.js';
 import { registerOps } from './admin/ops.js';
 import { applyServerLimits, createDataServer, drain, listenOn, urlOf } from './process/listeners.js';
 
+/** How long a stopping gateway at least retries writing its audit queue to a store that is away. */
+const MIN_FLUSH_RETRY_MS = 5000;
+
 export interface GatewayOptions {
   configFile: string;
   logger?: Logger;
@@ -229,7 +232,8 @@ export class Gateway implements AdminHost, LoginHost {
 
   private async shutdown(): Promise<void> {
     this.draining = true;
-    await drain(this.dataServer, this.services.websockets, this.configs.current.limits.drainTimeoutMs);
+    const limits = this.configs.current.limits;
+    await drain(this.dataServer, this.services.websockets, { delayMs: limits.drainDelayMs, timeoutMs: limits.drainTimeoutMs });
     this.services.websockets.close();
     this.services.forwarder.close();
     if (this.adminServer.listening) {
@@ -248,7 +252,9 @@ export class Gateway implements AdminHost, LoginHost {
     }
     this.configs.close();
     this.services.authenticator.close();
-    await this.writer.close(); // flushes; logs what could not be written
+    // Flushes; a store that is away is retried for up to drain_timeout (at least 5 s), then what could
+    // not be written is logged as lost.
+    await this.writer.close({ retryForMs: Math.max(MIN_FLUSH_RETRY_MS, limits.drainTimeoutMs) });
     await this.store.close();
     this.logger.info('gatehouse stopped');
   }

@@ -166,20 +166,30 @@ export class RecordWriter extends EventEmitter<RecordWriterEvents> {
   }
 
   /**
-   * Stops the timer and writes what is pending. Never rejects (callers may not await it during
-   * shutdown): records that cannot be written are logged as lost and their count returned.
+   * Stops the timer and writes what is pending. A failed write is retried (with the usual backoff)
+   * for up to `retryForMs` (default 0: one try), so a shutdown waits out a short store outage.
+   * Never rejects (callers may not await it during shutdown): records that cannot be written by then
+   * are logged as lost and their count returned.
    */
-  async close(): Promise<{ lost: number }> {
+  async close(opts: { retryForMs?: number } = {}): Promise<{ lost: number }> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    try {
-      await this.flush();
-      return { lost: 0 };
-    } catch (err) {
-      const lost = this.pending.size;
-      this.logger.error({ err: err instanceof Error ? err.message : String(err), lost }, 'audit records could not be written before shutdown');
-      return { lost };
+    const giveUpAt = Date.now() + (opts.retryForMs ?? 0);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.flush();
+        return { lost: 0 };
+      } catch (err) {
+        const wait = Math.min(this.maxBackoffMs, this.intervalMs * 2 ** attempt, giveUpAt - Date.now());
+        if (wait > 0) {
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          continue;
+        }
+        const lost = this.pending.size;
+        this.logger.error({ err: err instanceof Error ? err.message : String(err), lost }, 'audit records could not be written before shutdown');
+        return { lost };
+      }
     }
   }
 

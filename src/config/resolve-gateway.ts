@@ -23,6 +23,7 @@ export const DEFAULTS = {
     maxHeaderSize: 16_384,
     maxConnections: 10_000,
     drainTimeoutMs: 10_000,
+    drainDelayMs: 0,
     // 1 KiB/s over 10 s, like nginx's client_body_timeout and send_timeout but by rate: a client
     // trickling one byte every few seconds, or never reading, frees its upstream connection.
     minBodyRate: 1024,
@@ -82,6 +83,7 @@ export async function resolveGateway(raw: GatewayFileT, s: Scope): Promise<Gatew
     maxHeaderSize: l.max_header_size ?? d.maxHeaderSize,
     maxConnections: l.max_connections ?? d.maxConnections,
     drainTimeoutMs: s.ms(l.drain_timeout, d.drainTimeoutMs),
+    drainDelayMs: s.ms(l.drain_delay, d.drainDelayMs),
     minBodyRate: l.min_body_rate ?? d.minBodyRate,
     maxInFlightPerIp: l.max_in_flight_per_ip ?? d.maxInFlightPerIp,
   };

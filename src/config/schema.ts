@@ -148,6 +148,12 @@ export const GatewayFile = StrictObject(
         max_header_size: Type.Optional(Type.Integer({ minimum: 1024 })),
         max_connections: Type.Optional(Type.Integer({ minimum: 1 })),
         drain_timeout: Type.Optional(Duration),
+        drain_delay: Type.Optional(
+          Type.String({
+            ...Duration,
+            description: 'On SIGTERM, how long /readyz fails while new connections are still accepted (answered with Connection: close), so a health check takes the instance out before a connect is refused (default 0s).',
+          }),
+        ),
         min_body_rate: Type.Optional(
           Type.Integer({ minimum: 0, description: 'Bytes per second, averaged over 10 s, a client must at least send a request body and read a response at (default 1024; 0: no minimum).' }),
         ),

@@ -105,7 +105,8 @@ export interface GatewayConfig {
   countryHeader?: string;
   /**
    * Server limits. Defaults: headers 15s, request 15m (whole request, body included — generous for
-   * uploads on slow links; 0 disables), keep-alive 5s, 16384-byte headers, 10000 connections, drain 10s.
+   * uploads on slow links; 0 disables), keep-alive 5s, 16384-byte headers, 10000 connections, drain 10s,
+   * drain delay 0s.
    */
   limits: {
     headersTimeoutMs: number;
@@ -114,6 +115,8 @@ export interface GatewayConfig {
     maxHeaderSize: number;
     maxConnections: number;
     drainTimeoutMs: number;
+    /** On SIGTERM: how long the listener keeps accepting while /readyz already fails. */
+    drainDelayMs: number;
     /** Bytes/s averaged over SLOW_WINDOW_MS for request bodies and response reads; 0 = none. */
     minBodyRate: number;
     maxInFlightPerIp: number;

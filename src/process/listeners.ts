@@ -1,10 +1,12 @@
 // The data listener's lifecycle outside the request path: its limits, listening on an address,
-// naming it, and draining it for a rolling restart. Draining order (docs/scale-out.md): the caller has already made
-// /readyz fail; the listener stops accepting (a load balancer's connect is refused, so it tries
-// another instance); every response from now on says `Connection: close`, so no keep-alive
-// connection is reused; in-flight requests and open WebSockets go on until they end or
+// naming it, and draining it for a rolling restart. Draining order (docs/scale-out.md): the caller has
+// already made /readyz fail; every response from now on says `Connection: close`, so no keep-alive
+// connection is reused; for limits.drain_delay the listener still accepts (a health check takes the
+// instance out of rotation meanwhile), then it stops accepting (a balancer's connect is refused, so it
+// tries another instance); in-flight requests and open WebSockets go on until they end or
 // limits.drain_timeout passes; WebSockets still open then get a 1001 "going away" close frame.
 import http from 'node:http';
+import net from 'node:net';
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -49,11 +51,16 @@ export function listenOn(server: http.Server, addr: string): Promise<void> {
 }
 
 /** Resolves once every connection has ended, or the drain timeout has passed and the rest are cut. */
-export async function drain(server: http.Server, websockets: WebSocketRegistry, timeoutMs: number): Promise<void> {
-  const ended = new Promise<void>((resolve) => server.close(() => resolve()));
+export async function drain(server: http.Server, websockets: WebSocketRegistry, limits: { delayMs: number; timeoutMs: number }): Promise<void> {
   server.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => res.setHeader('connection', 'close'));
-  server.closeIdleConnections();
-  const timedOut = sleep(timeoutMs, 'timeout' as const, { ref: false });
+  if (limits.delayMs > 0) await sleep(limits.delayMs);
+  // Stop accepting, but leave idle keep-alive connections open: http.Server#close() would close them
+  // at once (Node ≥ 19), and a client may be sending its next request on one at that very moment —
+  // it would get a reset instead of an answer. Each is closed by its client (told `Keep-Alive:
+  // timeout=…`) or after keep_alive_timeout, whichever comes first; a request sent on one before
+  // then is answered, with `Connection: close`.
+  const ended = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
+  const timedOut = sleep(limits.timeoutMs, 'timeout' as const, { ref: false });
   if ((await Promise.race([ended, timedOut])) === 'timeout') {
     websockets.goingAway();
     await Promise.race([ended, sleep(GOING_AWAY_GRACE_MS, undefined, { ref: false })]);

@@ -31,6 +31,7 @@ export function gatewayConfig(over: {
       minBodyRate: 1024,
       maxInFlightPerIp: 64,
       drainTimeoutMs: 1000,
+      drainDelayMs: 0,
     },
     admin: { listen: { host: '127.0.0.1', port: 0 } },
     scim: { groups: 'merge' },

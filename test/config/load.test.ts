@@ -18,7 +18,7 @@ t.test('defaults of a minimal config', async (t) => {
   t.equal(c.publicScheme, 'http');
   t.equal(c.workers, 1);
   t.equal(c.trustedProxies.contains('127.0.0.1'), false, 'no proxy is trusted by default');
-  t.same(c.limits, { headersTimeoutMs: 15_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000, maxHeaderSize: 16_384, maxConnections: 10_000, drainTimeoutMs: 10_000, minBodyRate: 1024, maxInFlightPerIp: 64 });
+  t.same(c.limits, { headersTimeoutMs: 15_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000, maxHeaderSize: 16_384, maxConnections: 10_000, drainTimeoutMs: 10_000, drainDelayMs: 0, minBodyRate: 1024, maxInFlightPerIp: 64 });
   t.same(c.session, { cookie: 'gh', keysFile: resolve(file, '../keys.json'), durationMs: 43_200_000, secureCookie: true, cache: { maxEntries: 100_000, maxBytes: 67_108_864, maxTtlMs: 3_600_000 } });
   t.same(c.store, { sqlite: resolve(file, '../data/gh.db'), queueLimit: 10_000 });
   t.equal(c.logLevel, 'info');
@@ -38,7 +38,7 @@ t.test('defaults of a minimal config', async (t) => {
 
 t.test('every setting given', async (t) => {
   const gw = `${GATEWAY}workers: 4
-limits: {headers_timeout: 10s, request_timeout: 0s, keep_alive_timeout: 2s, max_header_size: 8192, max_connections: 50, drain_timeout: 250ms, min_body_rate: 0, max_in_flight_per_ip: 500}
+limits: {headers_timeout: 10s, request_timeout: 0s, keep_alive_timeout: 2s, max_header_size: 8192, max_connections: 50, drain_timeout: 250ms, drain_delay: 2s, min_body_rate: 0, max_in_flight_per_ip: 500}
 log: {level: debug}
 audit: {record_allowed: all, retention: 30d, redact_claims: [ssn]}
 login: {lockout_threshold: 3, lockout_window: 5m, lockout_duration: 1h}
@@ -58,7 +58,7 @@ policies:
 `;
   const c = await load(t, setup(t, { 'wiki.yaml': app }, gw));
   t.equal(c.workers, 4);
-  t.same(c.limits, { headersTimeoutMs: 10_000, requestTimeoutMs: 0, keepAliveTimeoutMs: 2_000, maxHeaderSize: 8192, maxConnections: 50, drainTimeoutMs: 250, minBodyRate: 0, maxInFlightPerIp: 500 });
+  t.same(c.limits, { headersTimeoutMs: 10_000, requestTimeoutMs: 0, keepAliveTimeoutMs: 2_000, maxHeaderSize: 8192, maxConnections: 50, drainTimeoutMs: 250, drainDelayMs: 2000, minBodyRate: 0, maxInFlightPerIp: 500 });
   t.equal(c.logLevel, 'debug');
   t.same(c.audit, { recordAllowed: 'all', retentionMs: 30 * 86_400_000, redactClaims: ['ssn'] });
   t.same(c.login, { lockoutThreshold: 3, lockoutWindowMs: 300_000, lockoutDurationMs: 3_600_000 });

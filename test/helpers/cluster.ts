@@ -23,14 +23,18 @@ export interface ScaleOutCluster {
   /** The key set every instance started with. */
   keys: KeySet;
   keyFile(i: number): string;
-  /** SIGTERM instance i, wait for its exit code, start it again in its directory, wait until the balancer has it back. */
-  restart(t: Test, i: number): Promise<number | null>;
+  /**
+   * SIGTERM instance i, wait for its exit code (SIGKILL after `graceMs`, default 30 s), start it
+   * again in its directory, wait until the balancer has it back (its /readyz answers 200).
+   */
+  restart(t: Test, i: number, opts?: { graceMs?: number }): Promise<number | null>;
 }
 
 export async function startScaleOutCluster(
   t: Test,
-  opts: { gateway: Record<string, unknown>; apps: Record<string, Record<string, unknown>>; files?: Record<string, string> },
+  opts: { gateway: Record<string, unknown>; apps: Record<string, Record<string, unknown>>; files?: Record<string, string>; startTimeoutMs?: number },
 ): Promise<ScaleOutCluster> {
+  const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
   const schema = testSchema(t, 'gh_scale');
   const root = t.testdir({});
   const keys = await loadOrCreateKeySet(join(root, 'session.jwks.json'));
@@ -55,8 +59,8 @@ export async function startScaleOutCluster(
   });
   const env = { GATEHOUSE_STORE_URL: pgUrl({ schema }), GATEHOUSE_ADMIN_TOKEN: CLUSTER_ADMIN_TOKEN };
   // One first (it applies the migrations), then the other two.
-  const first = await startInstance(t, 'A', dirs[0] as string, env);
-  const rest = await Promise.all(['B', 'C'].map((name, i) => startInstance(t, name, dirs[i + 1] as string, env)));
+  const first = await startInstance(t, 'A', dirs[0] as string, env, startTimeoutMs);
+  const rest = await Promise.all(['B', 'C'].map((name, i) => startInstance(t, name, dirs[i + 1] as string, env, startTimeoutMs)));
   const instances = [first, ...rest];
   const backends: Backend[] = instances.map((i) => ({ name: i.name, port: i.port, admin: i.admin, up: true }));
   const lb = await startBalancer(t, backends);
@@ -68,20 +72,26 @@ export async function startScaleOutCluster(
     schema,
     keys,
     keyFile: (i) => join(dirs[i] as string, KEYS),
-    async restart(t, i) {
+    async restart(t, i, { graceMs = 30_000 } = {}) {
       const old = instances[i] as Instance;
       const started = performance.now();
-      const code = await stopInstance(old.proc, 30_000);
+      const code = await stopInstance(old.proc, graceMs);
       const stopped = performance.now();
-      const fresh = await startInstance(t, old.name, dirs[i] as string, env);
-      t.comment(`${old.name}: drained and exited in ${Math.round(stopped - started)} ms, listening again ${Math.round(performance.now() - stopped)} ms later`);
+      const fresh = await startInstance(t, old.name, dirs[i] as string, env, startTimeoutMs);
+      t.comment(`${old.name}: drained and exited in ${Math.round(stopped - started)} ms, listening again ${fresh.startMs} ms after its spawn`);
       instances[i] = fresh;
       const b = backends[i] as Backend;
       Object.assign(b, { port: fresh.port, admin: fresh.admin });
-      await eventually(() => b.up, 30_000, 50, `${old.name} back in the balancer`);
+      const ready = async () => {
+        const r = await fetch(`${fresh.admin}/readyz`, { signal: AbortSignal.timeout(5000) });
+        await r.arrayBuffer();
+        return r.status === 200;
+      };
+      await eventually(ready, startTimeoutMs, 50, `${old.name}'s /readyz answers 200`);
+      await eventually(() => b.up, startTimeoutMs, 50, `${old.name} back in the balancer`);
       return code;
     },
   };
-  await eventually(() => backends.every((b) => b.up), 10_000, 50, 'every instance in the balancer');
+  await eventually(() => backends.every((b) => b.up), startTimeoutMs, 50, 'every instance in the balancer');
   return cluster;
 }

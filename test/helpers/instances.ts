@@ -15,16 +15,23 @@ export interface Instance {
   admin: string;
   /** Log lines (JSON) other than access lines, newest last (bounded). */
   lines: string[];
+  /** From spawn to the "gatehouse listening" line, ms. */
+  startMs: number;
 }
 
-export function startInstance(t: Test, name: string, dir: string, env: Record<string, string>): Promise<Instance> {
+/** Starts `gatehouse start` in `dir`; rejects if it is not listening within `startTimeoutMs` (default 60 s). */
+export function startInstance(t: Test, name: string, dir: string, env: Record<string, string>, startTimeoutMs = 60_000): Promise<Instance> {
+  const spawnedAt = performance.now();
   const proc = spawn(process.execPath, [CLI, 'start', '--config', 'gateway.yaml'], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => stopInstance(proc));
   const lines: string[] = [];
   let stderr = '';
   proc.stderr?.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   return new Promise((resolveStart, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s: ${stderr}${lines.slice(-5).join("\n")}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start within ${startTimeoutMs / 1000} s: ${stderr}${lines.slice(-5).join('\n')}`)),
+      startTimeoutMs,
+    );
     let buf = '';
     proc.stdout?.on('data', (d) => {
       buf += d;
@@ -38,13 +45,14 @@ export function startInstance(t: Test, name: string, dir: string, env: Record<st
         const msg = JSON.parse(line) as { msg: string; data?: string; admin?: string };
         if (msg.msg === 'gatehouse listening') {
           clearTimeout(timer);
-          resolveStart({ name, proc, port: Number(new URL(msg.data as string).port), admin: msg.admin as string, lines });
+          const startMs = Math.round(performance.now() - spawnedAt);
+          resolveStart({ name, proc, port: Number(new URL(msg.data as string).port), admin: msg.admin as string, lines, startMs });
         }
       }
     });
-    proc.once('exit', (code) => {
+    proc.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`${name} exited early with ${code}: ${stderr}`));
+      reject(new Error(`${name} exited before listening (${signal ?? `code ${code}`}): ${stderr}${lines.slice(-5).join('\n')}`));
     });
   });
 }

@@ -6,6 +6,8 @@ import type { Upstream } from './stack.js';
 
 export interface TestSocket {
   socket: net.Socket;
+  /** The 101 response's head (status line and headers). */
+  head: string;
   /** Resolves when the connection ends: the close frame's code, or null when it ended without one. */
   closed: Promise<{ code: number | null }>;
 }
@@ -28,7 +30,7 @@ export function openWebSocket(port: number, host: string, path = '/ws', headers:
         if (!head.startsWith('HTTP/1.1 101')) return reject(new Error(`no upgrade: ${head.split('\r\n')[0]}`));
         upgraded = true;
         buf = buf.subarray(end + 4);
-        resolve({ socket, closed });
+        resolve({ socket, head, closed });
       }
       // A close frame from the server (unmasked): 0x88, length, then the code.
       const at = buf.indexOf(0x88);
