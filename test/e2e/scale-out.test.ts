@@ -23,6 +23,8 @@ import { startIdp } from '../login/helpers/idp.js';
 import { usersYaml } from '../login/helpers/users.js';
 
 const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
+// Three gateway processes and an OIDC provider: on a busy 2-core machine more than tap's 120 s.
+t.setTimeout(300_000);
 const TOTP_SECRET = new Secret({ size: 20 }).base32;
 
 const unavailable = await postgresUnavailable();
