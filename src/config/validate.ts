@@ -1,26 +1,52 @@
 // Schema validation of one parsed file: ajv compiled from the TypeBox schemas (the same source as the
 // published JSON Schemas), with ajv's errors turned into messages an operator can act on, each
 // positioned at the offending key or value. anyOf unions report once, not once per branch.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import * as formatsModule from 'ajv-formats';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { TSchema } from '@sinclair/typebox';
 import { AppFile, Duration, GatewayFile, ListenAddress } from './schema.js';
 import { displayPath, pointerSegments, type FileReport } from './positions.js';
 
-// ajv-formats is CommonJS; under NodeNext its default export arrives one level down.
-type FormatsPlugin = (ajv: Ajv, formats: string[]) => Ajv;
-const fm = formatsModule as unknown as { default: FormatsPlugin | { default: FormatsPlugin } };
-const addFormats: FormatsPlugin = typeof fm.default === 'function' ? fm.default : fm.default.default;
+// ajv is loaded only when a validator has to be compiled here (see write-validators.ts).
+const require = createRequire(import.meta.url);
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
-addFormats(ajv, ['date-time']);
+/** The ajv every validator comes from, at build time (`source`: for standalone code) or at run time. */
+export function newAjv(code: { source?: boolean } = {}): Ajv {
+  const { Ajv } = require('ajv') as typeof import('ajv');
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, code });
+  (require('ajv-formats') as { default: (ajv: Ajv, formats: string[]) => Ajv }).default(ajv, ['date-time']);
+  return ajv;
+}
 
-const validators = new Map<TSchema, ValidateFunction>();
+/** The build's ready-made validators (next to this file in dist/). */
+export const PRECOMPILED_FILE = './validators.generated.cjs';
+
+/** Identifies the schemas a precompiled file was made from. */
+export function schemasHash(): string {
+  return createHash('sha256').update(JSON.stringify([GatewayFile, AppFile])).digest('hex').slice(0, 32);
+}
+
+function loadPrecompiled(): Map<TSchema, ValidateFunction> {
+  try {
+    const m = require(PRECOMPILED_FILE) as { gateway: ValidateFunction; app: ValidateFunction; hash: string };
+    if (m.hash === schemasHash()) return new Map<TSchema, ValidateFunction>([[GatewayFile, m.gateway], [AppFile, m.app]]);
+  } catch {
+    // not built (tests on src/), or from another version: compiled at run time instead
+  }
+  return new Map();
+}
+
+const validators = loadPrecompiled();
+let runtimeAjv: Ajv | undefined;
 function validatorFor(schema: TSchema): ValidateFunction {
   let v = validators.get(schema);
-  if (!v) validators.set(schema, (v = ajv.compile(schema)));
+  if (!v) validators.set(schema, (v = (runtimeAjv ??= newAjv()).compile(schema)));
   return v;
 }
+
+/** Whether this process validates with the build's precompiled validators (for tests). */
+export const precompiledValidators = validators.size > 0;
 
 export const gatewaySchema: TSchema = GatewayFile;
 export const appSchema: TSchema = AppFile;
