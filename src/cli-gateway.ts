@@ -12,6 +12,7 @@ import { installLogin } from './login/install.js';
 import { installAdminApi } from './admin/install.js';
 import { installConsole } from './console/install.js';
 import { installScim } from './identity/scim/install.js';
+import { installSsf } from './identity/ssf/install.js';
 import cluster from 'node:cluster';
 import { bridgeRevocations, superviseWorkers, workerId } from './process/cluster.js';
 import { bridgeMetrics } from './process/cluster-metrics.js';
@@ -96,6 +97,7 @@ export async function start(args: string[]): Promise<number> {
         installAdminApi(g);
         installConsole(g);
         await installScim(g);
+        await installSsf(g);
       },
     });
   } catch (err) {

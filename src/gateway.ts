@@ -23,7 +23,7 @@ import { WebSocketRegistry } from './pipeline/forward/websockets.js';
 import { IdentityOverlay } from './identity/overlay.js';
 import { LiveIdentity } from './identity/live.js';
 import type { IdentityChanges } from './identity/changes.js';
-import type { GatehouseEndpoints, Services } from './pipeline/services.js';
+import type { GatehouseEndpoints, GatehouseReceiver, Services } from './pipeline/services.js';
 import { AdminRouter, AdminTokens, createAdminServer } from './admin/server.js';
 import type { AdminDeps, AdminHost } from './admin/deps.js';
 import type { LoginHost } from './login/install.js';
@@ -191,6 +191,11 @@ export class Gateway implements AdminHost, LoginHost {
   /** The admin tokens in force (reloaded with the config): the console's sign-in checks them. */
   get adminTokenSet(): AdminTokens {
     return this.adminTokens;
+  }
+
+  /** A machine-to-machine endpoint under /.gatehouse/ (shared signals …), tried before login's. */
+  addReceiver(receiver: GatehouseReceiver): void {
+    (this.services.receivers ??= []).push(receiver);
   }
 
   get dataUrl(): string {

@@ -161,6 +161,7 @@ export function describeChange(change: IdentityChange['change']): string {
   if (change.claims?.changed.length) parts.push(`claims changed: ${change.claims.changed.join(', ')}`);
   if (change.amr) parts.push(`auth methods ${change.amr.before.join(',') || '-'} → ${change.amr.after.join(',') || '-'}`);
   if (change.revoked) parts.push(`revoked (${change.revoked.reason})`);
+  if (change.device) parts.push(`device ${change.device.id} ${change.device.before ?? 'unknown'} → ${change.device.after}`);
   return parts.join('; ') || 'identity changed';
 }
 
@@ -177,6 +178,7 @@ export function presentIdentityChange(c: IdentityChange) {
     event_id: c.eventId ?? null,
     ...(c.change.amr ? { auth_methods: c.change.amr } : {}),
     ...(c.change.revoked ? { revoked: c.change.revoked } : {}),
+    ...(c.change.device ? { device: c.change.device } : {}),
   };
 }
 

@@ -55,6 +55,7 @@ export class RemoteJwks {
   private readonly cooldownMs: number;
   private readonly refreshIntervalMs: number;
   private local: KeyResolver | null = null;
+  private lastGood: JSONWebKeySet | null = null;
   private lastAttempt = -Infinity;
   private lastSuccess: Date | null = null;
   private lastError: string | null = null;
@@ -107,6 +108,7 @@ export class RemoteJwks {
         const jwks = this.remote.jwks() as JSONWebKeySet | undefined;
         if (!jwks || jwks.keys.length === 0) throw new Error('JWKS has no keys');
         this.local = createLocalJWKSet(jwks);
+        this.lastGood = jwks;
         this.lastSuccess = new Date();
         this.lastError = null;
         return true;
@@ -140,6 +142,11 @@ export class RemoteJwks {
       if (this.local && this.local !== local) return this.local(...args);
       throw err;
     }
+  }
+
+  /** The key set being served (null until the first successful fetch). */
+  keys(): JSONWebKeySet | null {
+    return this.lastGood;
   }
 
   status(): IssuerStatus {

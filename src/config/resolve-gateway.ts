@@ -4,6 +4,7 @@
 import { cidrProblem, IpMatcher } from '../policy/ip.js';
 import { isLoopbackHost, normalizeHost, parseListen } from './hosts.js';
 import { resolveIdentityProviders, resolveServiceTokens, resolveTokenIssuers } from './resolve-auth.js';
+import { resolveSsfReceivers } from './resolve-ssf.js';
 import type { GatewayFileT } from './schema.js';
 import type { Scope } from './scope.js';
 import type { GatewayConfig, ListenAddr } from './types.js';
@@ -102,10 +103,11 @@ export async function resolveGateway(raw: GatewayFileT, s: Scope): Promise<Gatew
     if ('problem' in h || h.value.startsWith('.')) s.problem(['login', 'host'], 'must be one host name, e.g. login.corp.example (an app must serve it)');
     else loginHost = h.value;
   }
-  const [tokenIssuers, serviceTokens, identityProviders] = await Promise.all([
+  const [tokenIssuers, serviceTokens, identityProviders, ssfReceivers] = await Promise.all([
     resolveTokenIssuers((s.shape('token_issuers') && raw.token_issuers) || [], s),
     resolveServiceTokens((s.shape('service_tokens') && raw.service_tokens) || [], s),
     resolveIdentityProviders((s.shape('identity_providers') && raw.identity_providers) || [], s),
+    resolveSsfReceivers((s.shape('ssf_receivers') && raw.ssf_receivers) || [], s),
   ]);
 
   return {
@@ -137,6 +139,7 @@ export async function resolveGateway(raw: GatewayFileT, s: Scope): Promise<Gatew
     tokenIssuers,
     serviceTokens,
     identityProviders,
+    ssfReceivers,
     login: {
       ...(loginHost ? { host: loginHost } : {}),
       lockoutThreshold: login?.lockout_threshold ?? DEFAULTS.login.lockoutThreshold,

@@ -132,6 +132,18 @@ export const IdentityProvider = StrictObject({
   file: Type.Optional(Type.String()),
 });
 
+export const SsfReceiver = StrictObject({
+  id: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]*$', description: 'Names the push endpoint: POST /.gatehouse/ssf/{id} on any app host.' }),
+  issuer: Type.String({ minLength: 1, description: "The transmitter's issuer: every SET's iss must equal it." }),
+  jwks_uri: Type.Optional(Type.String({ description: "The transmitter's JWKS URL (https, or http on a loopback host)." })),
+  jwks: Type.Optional(Type.String({ description: "A local JWKS file with the transmitter's public keys." })),
+  audience: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
+    description: "What the transmitter puts in aud for this receiver (the stream's audience); one must match.",
+  }),
+  max_age: Type.Optional(Type.String({ pattern: Duration.pattern, description: 'How old (iat) a SET may be when it arrives; older ones are refused (default 5m).' })),
+  clock_tolerance: Type.Optional(Type.String({ pattern: Duration.pattern, description: 'Allowed clock skew for iat in the future and exp (default 30s).' })),
+});
+
 export const GatewayFile = StrictObject(
   {
     listen: ListenAddress,
@@ -217,6 +229,7 @@ export const GatewayFile = StrictObject(
     token_issuers: Type.Optional(Type.Array(TokenIssuer)),
     service_tokens: Type.Optional(Type.Array(ServiceToken)),
     identity_providers: Type.Optional(Type.Array(IdentityProvider)),
+    ssf_receivers: Type.Optional(Type.Array(SsfReceiver, { description: 'Shared Signals (SSF/CAEP) transmitters whose Security Event Tokens change live sessions.' })),
     login: Type.Optional(
       StrictObject({
         host: Type.Optional(
@@ -238,5 +251,6 @@ export type GatewayFileT = Static<typeof GatewayFile>;
 export type TokenIssuerFile = Static<typeof TokenIssuer>;
 export type ServiceTokenFile = Static<typeof ServiceToken>;
 export type IdentityProviderFile = Static<typeof IdentityProvider>;
+export type SsfReceiverFile = Static<typeof SsfReceiver>;
 
 export const schemas: Record<string, TSchema> = { gateway: GatewayFile, app: AppFile };

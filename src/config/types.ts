@@ -85,6 +85,18 @@ export interface IdentityProviderConfig {
   file?: string;
 }
 
+/** A Shared Signals (SSF/CAEP) transmitter that pushes SETs to /.gatehouse/ssf/{id} (identity/ssf/). */
+export interface SsfReceiverConfig {
+  id: string;
+  issuer: string;
+  /** Exactly one of these two. */
+  jwksUri?: string;
+  jwksFile?: string;
+  audience: string[];
+  maxAgeMs: number;
+  clockToleranceSec: number;
+}
+
 export interface GatewayConfig {
   /** Absolute path of gateway.yaml. */
   file: string;
@@ -142,6 +154,7 @@ export interface GatewayConfig {
   tokenIssuers: TokenIssuerConfig[];
   serviceTokens: ServiceTokenConfig[];
   identityProviders: IdentityProviderConfig[];
+  ssfReceivers: SsfReceiverConfig[];
   login: {
     /**
      * Where sign-in happens for every app (the IdP redirect URI is <scheme>://<host>/.gatehouse/callback);

@@ -45,6 +45,11 @@ export interface IdentityPatch {
   amr?: string[];
   name?: string;
   active?: false;
+  /**
+   * A device's compliance as the IdP or an MDM reports it (CAEP device-compliance-change), kept
+   * per device id with the session's identity for the device selectors to use.
+   */
+  device?: { id: string; compliance: string };
 }
 
 export interface IdentityChanges {

@@ -87,6 +87,8 @@ export class LiveIdentity implements IdentityChanges {
     const change: IdentityChange['change'] = diffIdentity(before, after) ?? {};
     if (before.amr.join(' ') !== after.amr.join(' ')) change.amr = { before: before.amr, after: after.amr };
     if (before.name !== after.name) change.claims = { changed: [...new Set([...(change.claims?.changed ?? []), 'name'])].sort() };
+    const device = patch.device;
+    if (device && prev.devices?.[device.id] !== device.compliance) change.device = { id: device.id, before: prev.devices?.[device.id] ?? null, after: device.compliance };
     if (Object.keys(change).length === 0) return 'same';
     next.version = prev.version + 1;
     const ok = await this.d.store.identities.write({

@@ -21,6 +21,8 @@ export interface LiveState {
   claims?: Record<string, unknown>;
   amr?: string[];
   name?: string;
+  /** Device id → compliance status (`compliant`, `not-compliant`), as last reported. */
+  devices?: Record<string, string>;
 }
 
 interface Entry {
@@ -41,6 +43,7 @@ export function patchState(prev: LiveState, patch: IdentityPatch, source: Change
   if (patch.claims) next.claims = { ...prev.claims, ...patch.claims };
   if (patch.amr) next.amr = [...patch.amr];
   if (patch.name !== undefined) next.name = patch.name;
+  if (patch.device) next.devices = { ...prev.devices, [patch.device.id]: patch.device.compliance };
   return next;
 }
 

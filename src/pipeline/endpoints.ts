@@ -42,6 +42,8 @@ export function endpoints(ctx: RequestContext, s: Services, res: ServerResponse 
     res.end(ctx.req.method === 'HEAD' ? undefined : asset.body);
     return HANDLED;
   }
+  const receiver = s.receivers?.find((r) => ctx.path.startsWith(r.prefix));
+  if (receiver) return receiver.handle(ctx, res).then(() => HANDLED);
   if (!s.endpoints) return reject('route_not_found', 'no_route');
   const handled = s.endpoints.handle(ctx, ctx.req, res);
   if (handled instanceof Promise) return handled.then((h) => (h ? HANDLED : reject('route_not_found', 'no_route')));

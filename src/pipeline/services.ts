@@ -21,6 +21,13 @@ export interface GatehouseEndpoints {
   loginAvailable(ctx: RequestContext): boolean;
 }
 
+/** Answers every request under its prefix of /.gatehouse/ itself (a push endpoint: SSF …). */
+export interface GatehouseReceiver {
+  readonly prefix: string;
+  /** Never rejects: the receiver answers its own errors. */
+  handle(ctx: RequestContext, res: ServerResponse): Promise<void>;
+}
+
 export interface Services {
   logger: Logger;
   metrics: Metrics;
@@ -34,4 +41,5 @@ export interface Services {
   /** Live identity changes laid over cached identities (SCIM, refresh, shared signals …). */
   identities: IdentityOverlay;
   endpoints?: GatehouseEndpoints;
+  receivers?: GatehouseReceiver[];
 }

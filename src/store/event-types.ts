@@ -23,6 +23,8 @@ export interface EventStore {
    * before it resolves, so a replay after a crash is refused too.
    */
   firstSeen(channel: string, id: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Forgets a mark (the event could not be applied after all: its retry is not a replay). */
+  forget(channel: string, id: string): Promise<void>;
   /** Records the device's status; returns the status it had before (null: none recorded). */
   setDeviceCompliance(d: DeviceCompliance): Promise<string | null>;
   /** Every device recorded for the subject, most recent first. */

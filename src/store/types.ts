@@ -92,6 +92,8 @@ export interface IdentityChange {
     amr?: { before: string[]; after: string[] };
     /** The session was revoked by this change. */
     revoked?: { reason: string };
+    /** A device's reported compliance changed (CAEP device-compliance-change). */
+    device?: { id: string; before: string | null; after: string };
   };
   /** Who changed it: login (a new session compared with the previous one), refresh, scim, ssf … */
   source?: string;

@@ -49,6 +49,7 @@ export function gatewayConfig(over: {
     tokenIssuers: over.tokenIssuers ?? [],
     serviceTokens: over.serviceTokens ?? [],
     identityProviders: [],
+    ssfReceivers: [],
     login: { lockoutThreshold: 5, lockoutWindowMs: 60_000, lockoutDurationMs: 60_000 },
     apps: [],
   };

@@ -13,6 +13,8 @@ export function eventCases(t: Test, open: OpenStore): void {
     const racing = await Promise.all([1, 2, 3, 4].map(() => store.events.firstSeen('ssf:okta', 'jti-2', T0 + 1000, T0)));
     t.equal(racing.filter(Boolean).length, 1, 'of concurrent receivers exactly one wins');
     t.equal(await store.events.firstSeen('ssf:okta', 'jti-1', T0 + 5000, T0 + 1000), true, 'an expired mark is forgotten');
+    await store.events.forget('ssf:okta', 'jti-1');
+    t.equal(await store.events.firstSeen('ssf:okta', 'jti-1', T0 + 5000, T0 + 1000), true, 'a forgotten mark (not applied after all) is new again');
   });
 
   t.test('events: device compliance per subject and device, with the previous status', async (t) => {

@@ -19,6 +19,7 @@ function statements(schema: string) {
   return {
     durable: `SELECT set_config('synchronous_commit', 'on', true) WHERE current_setting('synchronous_commit') IN ('off', 'local')`,
     expire: `DELETE FROM ${s}.seen_events WHERE expires_at <= $1`,
+    forget: `DELETE FROM ${s}.seen_events WHERE channel = $1 AND id = $2`,
     mark: `INSERT INTO ${s}.seen_events (channel, id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (channel, id) DO NOTHING`,
     device: `SELECT status FROM ${s}.device_compliance WHERE subject = $1 AND device = $2 FOR UPDATE`,
     setDevice: `INSERT INTO ${s}.device_compliance (subject, device, status, time, source, event_id) VALUES ($1, $2, $3, $4, $5, $6)
@@ -43,6 +44,10 @@ export class PostgresEventStore implements EventStore {
       const res = await c.query(this.st.mark, [pgText(channel), pgText(id), pgInt(expiresAt)]);
       return (res.rowCount ?? 0) === 1;
     });
+  }
+
+  async forget(channel: string, id: string): Promise<void> {
+    await this.pool.query(this.st.forget, [pgText(channel), pgText(id)]);
   }
 
   setDeviceCompliance(d: DeviceCompliance): Promise<string | null> {

@@ -19,6 +19,7 @@ export class SqliteEventStore implements EventStore {
   constructor(private readonly db: Database.Database) {
     this.st = {
       expire: db.prepare('DELETE FROM seen_events WHERE expires_at <= ?'),
+      forget: db.prepare('DELETE FROM seen_events WHERE channel = ? AND id = ?'),
       mark: db.prepare('INSERT INTO seen_events (channel, id, expires_at) VALUES (?, ?, ?) ON CONFLICT (channel, id) DO NOTHING'),
       device: db.prepare('SELECT status FROM device_compliance WHERE subject = ? AND device = ?'),
       setDevice: db.prepare(`INSERT INTO device_compliance (subject, device, status, time, source, event_id) VALUES (?, ?, ?, ?, ?, ?)
@@ -33,6 +34,10 @@ export class SqliteEventStore implements EventStore {
       this.st.expire.run(now);
       return this.st.mark.run(channel, id, expiresAt).changes === 1;
     });
+  }
+
+  async forget(channel: string, id: string): Promise<void> {
+    await durably(this.db, () => this.st.forget.run(channel, id));
   }
 
   setDeviceCompliance(d: DeviceCompliance): Promise<string | null> {

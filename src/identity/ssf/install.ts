@@ -1,0 +1,67 @@
+// Serves the configured Shared Signals receivers (ssf_receivers) on the data listener under
+// /.gatehouse/ssf/. Each receiver's transmitter keys are loaded at start and on a config reload
+// that changes the receiver; an unchanged receiver keeps its keys (and its JWKS refresh timer).
+import type { RecordWriter } from '../../audit/writer.js';
+import type { GatewayConfig, SsfReceiverConfig } from '../../config/types.js';
+import type { Logger } from '../../log.js';
+import type { Metrics } from '../../metrics.js';
+import type { GatehouseReceiver } from '../../pipeline/services.js';
+import type { EventStore } from '../../store/event-types.js';
+import type { IdentityChanges } from '../changes.js';
+import { identityEventCounter } from '../metrics.js';
+import { transmitterKeys, type TransmitterKeys } from './keys.js';
+import { SsfReceiver } from './receiver.js';
+
+export interface SsfHost {
+  readonly identityChanges: IdentityChanges;
+  readonly store: { readonly events: EventStore };
+  readonly writer: Pick<RecordWriter, 'decision'>;
+  readonly logger: Logger;
+  readonly services: { readonly metrics: Pick<Metrics, 'registry'> };
+  readonly configs: { readonly current: GatewayConfig; on(event: 'reload', listener: (next: GatewayConfig) => void): unknown };
+  addReceiver(receiver: GatehouseReceiver): void;
+  onClose(hook: () => unknown): void;
+}
+
+interface Loaded {
+  cfg: SsfReceiverConfig;
+  fingerprint: string;
+  keys: TransmitterKeys;
+}
+
+export async function installSsf(host: SsfHost): Promise<void> {
+  let loaded = new Map<string, Loaded>();
+  const load = async (receivers: SsfReceiverConfig[]): Promise<void> => {
+    const next = new Map<string, Loaded>();
+    for (const cfg of receivers) {
+      const fingerprint = JSON.stringify(cfg);
+      const same = loaded.get(cfg.id);
+      if (same?.fingerprint === fingerprint) next.set(cfg.id, same);
+      else {
+        try {
+          next.set(cfg.id, { cfg, fingerprint, keys: await transmitterKeys(cfg) });
+        } catch (err) {
+          // A receiver whose keys cannot be read refuses every SET (fail closed) until a reload fixes it.
+          host.logger.error({ err, receiver: cfg.id }, 'ssf: the transmitter keys cannot be loaded; its SETs are refused');
+        }
+      }
+    }
+    for (const [id, old] of loaded) if (next.get(id) !== old) old.keys.close();
+    loaded = next;
+  };
+  await load(host.configs.current.ssfReceivers);
+  host.configs.on('reload', (next) => void load(next.ssfReceivers));
+  host.onClose(() => {
+    for (const r of loaded.values()) r.keys.close();
+  });
+  host.addReceiver(
+    new SsfReceiver({
+      changes: host.identityChanges,
+      events: host.store.events,
+      writer: host.writer,
+      logger: host.logger,
+      counter: identityEventCounter(host.services.metrics),
+      receiver: (id) => loaded.get(id),
+    }),
+  );
+}
