@@ -13,6 +13,7 @@ import { installAdminApi } from './admin/install.js';
 import { installConsole } from './console/install.js';
 import { installScim } from './identity/scim/install.js';
 import { installSsf } from './identity/ssf/install.js';
+import { RemoteJwks } from './auth/remote-jwks.js';
 import cluster from 'node:cluster';
 import { bridgeRevocations, superviseWorkers, workerId } from './process/cluster.js';
 import { bridgeMetrics } from './process/cluster-metrics.js';
@@ -97,7 +98,7 @@ export async function start(args: string[]): Promise<number> {
         installAdminApi(g);
         installConsole(g);
         await installScim(g);
-        await installSsf(g);
+        await installSsf(g, (issuer, url) => new RemoteJwks(issuer, url, { cooldownMs: 30_000 }));
       },
     });
   } catch (err) {

@@ -1,14 +1,13 @@
 // Identity events received from outside, counted by channel, result and reason: the one counter
 // every push channel (SSF, back-channel logout …) shares, created on first use in the gateway's
 // registry (so it is aggregated across workers like every other counter).
-import { Counter } from 'prom-client';
-import type { Metrics } from '../metrics.js';
+import { Counter, type Registry } from 'prom-client';
 
 const NAME = 'gatehouse_identity_events_total';
 
 export type IdentityEventCounter = Counter<'channel' | 'result' | 'reason'>;
 
-export function identityEventCounter(metrics: Pick<Metrics, 'registry'>): IdentityEventCounter {
+export function identityEventCounter(metrics: { readonly registry: Registry }): IdentityEventCounter {
   const existing = metrics.registry.getSingleMetric(NAME);
   if (existing) return existing as IdentityEventCounter;
   return new Counter({

@@ -1,25 +1,26 @@
 // Serves the configured Shared Signals receivers (ssf_receivers) on the data listener under
 // /.gatehouse/ssf/. Each receiver's transmitter keys are loaded at start and on a config reload
 // that changes the receiver; an unchanged receiver keeps its keys (and its JWKS refresh timer).
-import type { RecordWriter } from '../../audit/writer.js';
+import type { ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { GatewayConfig, SsfReceiverConfig } from '../../config/types.js';
+import type { RequestContext } from '../../context.js';
 import type { Logger } from '../../log.js';
-import type { Metrics } from '../../metrics.js';
-import type { GatehouseReceiver } from '../../pipeline/services.js';
 import type { EventStore } from '../../store/event-types.js';
 import type { IdentityChanges } from '../changes.js';
 import { identityEventCounter } from '../metrics.js';
-import { transmitterKeys, type TransmitterKeys } from './keys.js';
-import { SsfReceiver } from './receiver.js';
+import { transmitterKeys, type RemoteKeysFactory, type TransmitterKeys } from './keys.js';
+import { SsfReceiver, type SsfDeps } from './receiver.js';
 
 export interface SsfHost {
   readonly identityChanges: IdentityChanges;
   readonly store: { readonly events: EventStore };
-  readonly writer: Pick<RecordWriter, 'decision'>;
+  readonly writer: SsfDeps['writer'];
   readonly logger: Logger;
-  readonly services: { readonly metrics: Pick<Metrics, 'registry'> };
+  readonly services: { readonly metrics: { readonly registry: Registry } };
   readonly configs: { readonly current: GatewayConfig; on(event: 'reload', listener: (next: GatewayConfig) => void): unknown };
-  addReceiver(receiver: GatehouseReceiver): void;
+  /** Serves every request under `prefix` (pipeline/services.ts GatehouseReceiver). */
+  addReceiver(receiver: { readonly prefix: string; handle(ctx: RequestContext, res: ServerResponse): Promise<void> }): void;
   onClose(hook: () => unknown): void;
 }
 
@@ -29,7 +30,8 @@ interface Loaded {
   keys: TransmitterKeys;
 }
 
-export async function installSsf(host: SsfHost): Promise<void> {
+/** `remoteKeys`: how a jwks_uri is fetched (the gateway hands in auth/remote-jwks.ts). */
+export async function installSsf(host: SsfHost, remoteKeys: RemoteKeysFactory): Promise<void> {
   let loaded = new Map<string, Loaded>();
   const load = async (receivers: SsfReceiverConfig[]): Promise<void> => {
     const next = new Map<string, Loaded>();
@@ -39,7 +41,7 @@ export async function installSsf(host: SsfHost): Promise<void> {
       if (same?.fingerprint === fingerprint) next.set(cfg.id, same);
       else {
         try {
-          next.set(cfg.id, { cfg, fingerprint, keys: await transmitterKeys(cfg) });
+          next.set(cfg.id, { cfg, fingerprint, keys: await transmitterKeys(cfg, remoteKeys) });
         } catch (err) {
           // A receiver whose keys cannot be read refuses every SET (fail closed) until a reload fixes it.
           host.logger.error({ err, receiver: cfg.id }, 'ssf: the transmitter keys cannot be loaded; its SETs are refused');

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import type { KeyResolver } from '../../auth/keys.js';
-import { RemoteJwks } from '../../auth/remote-jwks.js';
+import type { RemoteJwks } from '../../auth/remote-jwks.js';
 import type { SsfReceiverConfig } from '../../config/types.js';
 
 const BY_CURVE: Record<string, string[]> = { 'P-256': ['ES256'], 'P-384': ['ES384'], 'P-521': ['ES512'], Ed25519: ['EdDSA', 'Ed25519'] };
@@ -33,14 +33,18 @@ export interface TransmitterKeys {
   close(): void;
 }
 
+/** A remote key set that keeps its last good keys while the URL is down (auth/remote-jwks.ts, handed in by the gateway). */
+export type RemoteKeys = Pick<RemoteJwks, 'resolver' | 'keys' | 'start' | 'close'>;
+export type RemoteKeysFactory = (issuer: string, url: URL) => RemoteKeys;
+
 /** A local file is read once per config load; a remote set is fetched now and refreshed in the background. */
-export async function transmitterKeys(cfg: SsfReceiverConfig): Promise<TransmitterKeys> {
+export async function transmitterKeys(cfg: SsfReceiverConfig, remoteKeys: RemoteKeysFactory): Promise<TransmitterKeys> {
   if (cfg.jwksFile) {
     const jwks = JSON.parse(await readFile(cfg.jwksFile, 'utf8')) as JSONWebKeySet;
     const algorithms = algorithmsFor(jwks);
     return { resolver: createLocalJWKSet(jwks), algorithms: () => algorithms, close: () => undefined };
   }
-  const remote = new RemoteJwks(cfg.issuer, new URL(cfg.jwksUri as string), { cooldownMs: 30_000 });
+  const remote = remoteKeys(cfg.issuer, new URL(cfg.jwksUri as string));
   await remote.start();
   let seen: JSONWebKeySet | null = null;
   let algorithms: string[] | null = null;

@@ -5,11 +5,11 @@
 // and an event id (jti) is applied at most once across instances and restarts (store.events).
 // Every SET, accepted or refused, is a decision in the audit and a count in the metrics.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RecordWriter } from '../../audit/writer.js';
 import type { SsfReceiverConfig } from '../../config/types.js';
 import type { RequestContext } from '../../context.js';
 import type { Logger } from '../../log.js';
 import type { EventStore } from '../../store/event-types.js';
+import type { DecisionRecord } from '../../store/types.js';
 import type { IdentityChanges } from '../changes.js';
 import type { IdentityEventCounter } from '../metrics.js';
 import { applyEvents, planEvents } from './events.js';
@@ -25,7 +25,8 @@ const REPLAY_MARGIN_MS = 60_000;
 export interface SsfDeps {
   changes: IdentityChanges;
   events: EventStore;
-  writer: Pick<RecordWriter, 'decision'>;
+  /** The audit's batching writer (decisions are queued, never awaited). */
+  writer: { decision(d: DecisionRecord): void };
   logger: Logger;
   counter: IdentityEventCounter;
   /** The receiver configured under this id, with its keys (undefined: none). */

@@ -4,7 +4,6 @@
 // types, then iat freshness, exp, jti and the events claim. Each refusal carries an RFC 8935 error
 // code and a description for the transmitter's logs.
 import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
-import { KeysUnavailableError } from '../../auth/remote-jwks.js';
 import type { SsfReceiverConfig } from '../../config/types.js';
 import type { TransmitterKeys } from './keys.js';
 
@@ -87,7 +86,8 @@ export async function verifySet(token: string, cfg: SsfReceiverConfig, keys: Tra
 
 function keyRefusal(err: unknown, alg: string | undefined, kid: string | undefined): SetRefusal {
   const key = kid === undefined ? 'the key' : `key "${kid}"`;
-  if (err instanceof KeysUnavailableError) return refuse('invalid_key', `the transmitter's keys cannot be fetched right now (${err.message})`, true);
+  // auth/remote-jwks.ts's KeysUnavailableError (by name: identity/ only knows auth's types).
+  if (err instanceof Error && err.name === 'KeysUnavailableError') return refuse('invalid_key', `the transmitter's keys cannot be fetched right now (${err.message})`, true);
   if (err instanceof AlgorithmNotPinned) return refuse('invalid_key', `alg ${alg} does not fit the transmitter's key types`);
   if (err instanceof errors.JWKSNoMatchingKey) return refuse('invalid_key', `no ${key} for alg ${alg} in the transmitter's JWKS`);
   if (err instanceof errors.JWKSMultipleMatchingKeys) return refuse('invalid_key', 'several keys match and the SET names no kid');

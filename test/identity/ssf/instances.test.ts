@@ -10,6 +10,7 @@ import type { Gateway } from '../../../src/gateway.js';
 import { loadOrCreateKeySet } from '../../../src/auth/keys.js';
 import { mintSessionToken } from '../../../src/auth/session-token.js';
 import { installSsf } from '../../../src/identity/ssf/install.js';
+import { remoteKeys } from './transmitter.js';
 import { adminFetch, request, startStack, startUpstream, type Stack } from '../../helpers/stack.js';
 import { eventually, pgUrl, postgresUnavailable, testSchema } from '../../helpers/pg.js';
 import { CAEP, push, receiverConfig, startTransmitter, type Transmitter } from './transmitter.js';
@@ -30,7 +31,7 @@ async function twoInstances(t: Test): Promise<{ a: Stack; b: Stack; tx: Transmit
     apps: { wiki: { name: 'wiki', hosts: ['wiki.test'], upstream: up.url, policies: [{ name: 'editors', action: 'allow', include: [{ group: 'wiki-editors' }] }] } },
     extend: async (g: Gateway) => {
       installAdminApi(g);
-      await installSsf(g);
+      await installSsf(g, remoteKeys);
     },
     gateway: {
       store: { postgres: pgUrl({ schema }) },

@@ -8,6 +8,7 @@ import { installAdminApi } from '../../../src/admin/install.js';
 import { mintSessionToken } from '../../../src/auth/session-token.js';
 import type { Gateway } from '../../../src/gateway.js';
 import { installSsf } from '../../../src/identity/ssf/install.js';
+import { remoteKeys } from './transmitter.js';
 import { adminFetch, request, startStack, startUpstream, type Stack } from '../../helpers/stack.js';
 import { AUDIENCE, CAEP, ISSUER, push, receiverConfig, startTransmitter, type Transmitter } from './transmitter.js';
 
@@ -28,7 +29,7 @@ async function setup(t: Test): Promise<{ s: Stack; tx: Transmitter }> {
     },
     extend: async (g: Gateway) => {
       installAdminApi(g);
-      await installSsf(g);
+      await installSsf(g, remoteKeys);
     },
   });
   return { s, tx };

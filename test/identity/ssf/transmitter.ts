@@ -6,6 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import type { Test } from 'tap';
 import { request, type Reply } from '../../helpers/stack.js';
+import { RemoteJwks } from '../../../src/auth/remote-jwks.js';
+
+/** What the gateway hands installSsf for jwks_uri (cli-gateway.ts does the same). */
+export const remoteKeys = (issuer: string, url: URL) => new RemoteJwks(issuer, url, { cooldownMs: 30_000 });
 
 export const CAEP = 'https://schemas.openid.net/secevent/caep/event-type/';
 export const ISSUER = 'https://transmitter.test';
