@@ -153,7 +153,31 @@ export interface RecordBatch {
 
 export interface Page<T> {
   items: T[];
+  /** Null on the last page. A page may hold fewer than `limit` items (even none) when it is not the last. */
   nextCursor: string | null;
+}
+
+/** One page of a list: at most `limit` (1..1000, clamped) items after `cursor` (a previous `nextCursor`). */
+export interface PageQuery {
+  limit: number;
+  /** An opaque `nextCursor` from the previous page; a bad one throws StoreQueryError('cursor'). */
+  cursor?: string;
+}
+
+/**
+ * Sessions that used the app and may still use it at `activeAt` (not revoked, expired or cut off),
+ * by the app's last activity, newest first (ties: id descending). Each page reads a bounded number
+ * of rows, so one over many unusable sessions may come back short, or empty, with a next cursor.
+ */
+export interface AppSessionQuery extends PageQuery {
+  app: string;
+  activeAt: number;
+}
+
+/** Users (by email, case-insensitive), in email order: a key that never changes, so paging is exact. */
+export interface UserQuery extends PageQuery {
+  /** Reference time for the active-session count. */
+  now: number;
 }
 
 /** Sessions ordered by last_seen_at desc, id desc. Filters combine with AND. */
@@ -241,6 +265,25 @@ export interface SignInState {
   deleteThrottle(key: string, now: number): Promise<ThrottleEntry | null>;
 }
 
+/**
+ * What the admin API (and a console or SCIM view) reads: every call returns a bounded amount. With
+ * SQLite the gateway serves these from a worker thread (store/sqlite/read-worker.ts) so a heavy
+ * read never runs on the event loop that proxies requests.
+ */
+export type StoreReader = Pick<
+  Store,
+  | 'getSession'
+  | 'listSessions'
+  | 'sessionActivity'
+  | 'appSessions'
+  | 'listUsers'
+  | 'userSummary'
+  | 'userSessions'
+  | 'identityHistory'
+  | 'listDecisions'
+  | 'appIdentities'
+> & { readonly identities: Pick<IdentityStore, 'sessionHistory'> };
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Shared stores only: sign-in state in the database, so any instance finishes any sign-in. */
@@ -278,19 +321,22 @@ export interface Store {
   /** Per-app activity of one session, most recent first. */
   sessionActivity(id: string): Promise<AppActivity[]>;
   /** Sessions that used the app and are usable at `activeAt`: not revoked, not expired, not cut off. */
-  appSessions(app: string, activeAt: number): Promise<Array<SessionRecord & { activity: AppActivity }>>;
-  /** Every user (by email) with sessions in the store, most recently seen first. */
-  listUsers(now: number): Promise<UserSummary[]>;
-  /** The user's sessions, newest first. */
-  userSessions(email: string): Promise<SessionRecord[]>;
-  /** Identity changes of the user, newest first. */
-  identityHistory(email: string): Promise<IdentityChange[]>;
+  appSessions(q: AppSessionQuery): Promise<Page<SessionRecord & { activity: AppActivity }>>;
+  /** Users (by email) with sessions in the store, in email order. */
+  listUsers(q: UserQuery): Promise<Page<UserSummary>>;
+  /** One user's summary (as in listUsers), or null when the store has no session with that email. */
+  userSummary(email: string, now: number): Promise<UserSummary | null>;
+  /** The user's `limit` newest sessions (by issue time), newest first. */
+  userSessions(email: string, limit: number): Promise<SessionRecord[]>;
+  /** The user's `limit` newest identity changes, newest first. */
+  identityHistory(email: string, limit: number): Promise<IdentityChange[]>;
   listDecisions(q: DecisionQuery): Promise<Page<DecisionRecord>>;
   /**
-   * Latest recorded identity per user who used the app since `since` (for what-if policy tests).
+   * Latest recorded identity per user who used the app since `since` (for what-if policy tests),
+   * most recently seen first, at most `limit` of them.
    * A user is an email, or issuer + user id for sessions without one (service tokens).
    */
-  appIdentities(app: string, since: number): Promise<SessionRecord[]>;
+  appIdentities(app: string, since: number, limit: number): Promise<SessionRecord[]>;
   /** Deletes decisions with time < before and sessions (with their activity) with expires_at < before. */
   purge(before: number): Promise<{ decisions: number; sessions: number }>;
   /**

@@ -54,7 +54,7 @@ export function identityCases(t: Test, open: OpenStore): void {
       { email: 'ada@example.com', time: T0 + 5, sessionId: 's1', change: { revoked: { reason: 'idp_logout' } }, source: 'backchannel', version: null, eventId: 'jti-9' },
       entry(1),
     ]);
-    t.same((await store.identityHistory('ada@example.com')).map((c) => c.source), ['backchannel', 'scim'], 'the user’s history shows them too');
+    t.same((await store.identityHistory('ada@example.com', 100)).map((c) => c.source), ['backchannel', 'scim'], 'the user’s history shows them too');
   });
 
   t.test('identity: decisions keep the identity version they were made on', async (t) => {

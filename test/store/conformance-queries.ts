@@ -145,11 +145,11 @@ export function queryCases(t: Test, open: OpenStore): void {
     });
     await store.revokeSession('a2', 'admin', 'x', T0 + 45 * MIN);
     await store.revokeApp('wiki', T0 + 30 * MIN);
-    const got = await store.appSessions('wiki', activeAt);
+    const got = (await store.appSessions({ app: 'wiki', activeAt, limit: 50 })).items;
     t.same(got.map((s) => s.id), ['b2', 'a1']);
     t.same(got[1]?.activity, act('a1', 'wiki', T0 + 41 * MIN, 4));
     t.equal(got[0]?.email, 'bob@example.com');
-    t.same(await store.appSessions('nothing', activeAt), []);
+    t.same(await store.appSessions({ app: 'nothing', activeAt, limit: 50 }), { items: [], nextCursor: null });
   });
 
   t.test('appIdentities: the latest identity of everyone who used the app in the window', async (t) => {
@@ -174,11 +174,12 @@ export function queryCases(t: Test, open: OpenStore): void {
       ],
       decisions: [],
     });
-    const got = await store.appIdentities('wiki', T0);
+    const got = await store.appIdentities('wiki', T0, 100);
     t.same(got.map((s) => s.id).sort(), ['ada-new', 'svc2']);
     t.same(got.find((s) => s.id === 'ada-new')?.groups, ['staff', 'admins']);
-    t.same((await store.appIdentities('wiki', T0 - 3 * DAY)).map((s) => s.id).sort(), ['ada-new', 'bob', 'svc2']);
-    t.same(await store.appIdentities('wiki', T0 + DAY), []);
+    t.same((await store.appIdentities('wiki', T0 - 3 * DAY, 100)).map((s) => s.id).sort(), ['ada-new', 'bob', 'svc2']);
+    t.same(await store.appIdentities('wiki', T0 + DAY, 100), []);
+    t.same((await store.appIdentities('wiki', T0 - 3 * DAY, 2)).map((s) => s.id), ['ada-new', 'svc2'], 'at most limit, most recently seen first');
   });
 
   t.test('purge deletes old decisions and long-expired sessions with their activity', async (t) => {

@@ -147,7 +147,7 @@ export function sessionCases(t: Test, open: OpenStore): void {
     // Same identity, new per-token claims only: no change.
     const s2claims = { ...session('s2').claims, iat: T0 / 1000 + 3600, exp: 1, nonce: 'n', auth_time: 5 };
     await store.writeBatch({ ...emptyBatch(), sessions: [session('s2', { issuedAt: T0 + HOUR, claims: s2claims })] });
-    t.same(await store.identityHistory('ada@example.com'), []);
+    t.same(await store.identityHistory('ada@example.com', 100), []);
     // New groups, changed department, groups claim mirrored in claims: one change.
     const day2 = T0 + 24 * HOUR;
     const s3 = session('s3', {
@@ -164,7 +164,7 @@ export function sessionCases(t: Test, open: OpenStore): void {
     });
     // Back to a single group a day later.
     await store.writeBatch({ ...emptyBatch(), sessions: [session('s5', { issuedAt: day2 + 24 * HOUR, claims: { ...s3.claims, groups: ['admins'] }, groups: ['admins'] })] });
-    t.same(await store.identityHistory('ADA@example.com'), [
+    t.same(await store.identityHistory('ADA@example.com', 100), [
       { email: 'ada@example.com', time: day2 + 24 * HOUR, sessionId: 's5', change: { groups: { added: [], removed: ['staff'] } }, source: 'login', version: null, eventId: null },
       {
         email: 'ada@example.com',
@@ -176,7 +176,7 @@ export function sessionCases(t: Test, open: OpenStore): void {
         eventId: null,
       },
     ]);
-    t.same(await store.identityHistory('bob@example.com'), []);
+    t.same(await store.identityHistory('bob@example.com', 100), []);
   });
 
   t.test('userSessions lists a user’s sessions newest first', async (t) => {
@@ -185,8 +185,9 @@ export function sessionCases(t: Test, open: OpenStore): void {
       ...emptyBatch(),
       sessions: [session('old', { issuedAt: T0 - HOUR }), session('new', { issuedAt: T0 + HOUR }), session('b', { email: 'bob@example.com' })],
     });
-    t.same((await store.userSessions('Ada@example.com')).map((s) => s.id), ['new', 'old']);
-    t.same(await store.userSessions('nobody@example.com'), []);
+    t.same((await store.userSessions('Ada@example.com', 10)).map((s) => s.id), ['new', 'old']);
+    t.same((await store.userSessions('ada@example.com', 1)).map((s) => s.id), ['new'], 'at most limit');
+    t.same(await store.userSessions('nobody@example.com', 10), []);
   });
 
   t.test('listUsers counts active sessions per user', async (t) => {
@@ -205,11 +206,14 @@ export function sessionCases(t: Test, open: OpenStore): void {
       ],
     });
     await store.revokeSession('a4', 'admin', 'x', T0);
-    t.same(await store.listUsers(now), [
-      { email: 'bob@example.com', name: 'Bob', activeSessions: 1, lastSeenAt: T0 + 30 * MIN },
-      { email: 'ada@example.com', name: 'Ada L.', activeSessions: 2, lastSeenAt: T0 + 20 * MIN },
-      { email: 'carol@example.com', name: 'Carol', activeSessions: 0, lastSeenAt: T0 },
-    ]);
+    const ada = { email: 'ada@example.com', name: 'Ada L.', activeSessions: 2, lastSeenAt: T0 + 20 * MIN };
+    t.same(await store.listUsers({ now, limit: 50 }), {
+      items: [ada, { email: 'bob@example.com', name: 'Bob', activeSessions: 1, lastSeenAt: T0 + 30 * MIN }, { email: 'carol@example.com', name: 'Carol', activeSessions: 0, lastSeenAt: T0 }],
+      nextCursor: null,
+    });
+    t.same(await store.userSummary('ADA@example.com', now), ada);
+    t.same(await store.userSummary('carol@example.com', now), { email: 'carol@example.com', name: 'Carol', activeSessions: 0, lastSeenAt: T0 });
+    t.equal(await store.userSummary('nobody@example.com', now), null);
   });
 
   t.test('ping succeeds on a healthy store', async (t) => {

@@ -9,6 +9,7 @@ import { scimCases } from './conformance-scim.js';
 import { identityCases } from './conformance-identity.js';
 import { refreshCases } from './conformance-live.js';
 import { eventCases } from './conformance-events.js';
+import { pageCases } from './conformance-pages.js';
 
 export type OpenStore = () => Promise<Store>;
 
@@ -27,4 +28,5 @@ export function storeConformance(t: Test, open: OpenStore): void {
   identityCases(t, open);
   refreshCases(t, open);
   eventCases(t, open);
+  pageCases(t, open);
 }

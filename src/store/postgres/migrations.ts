@@ -256,4 +256,17 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX session_refresh_failing ON ${s}.session_refresh (stale_at) WHERE failing_since IS NOT NULL;
     `,
   },
+  {
+    // Bounded admin reads: who uses an app pages by (last_seen_at, session_id) within the app,
+    // users page by lower(email) in byte order; both walk an index and stop after one page. SQLite
+    // needs no counterpart: its session_apps_app index carries the primary key (WITHOUT ROWID) and
+    // sessions_email_issued is already NOCASE, so the same pages walk existing indexes there.
+    version: 8,
+    name: 'admin pages',
+    sql: (s) => `
+      CREATE INDEX session_apps_app_seen ON ${s}.session_apps (app, last_seen_at, session_id);
+      DROP INDEX ${s}.session_apps_app;
+      CREATE INDEX sessions_email_key ON ${s}.sessions ((lower(email) COLLATE "C"), last_seen_at) WHERE email IS NOT NULL;
+    `,
+  },
 ];

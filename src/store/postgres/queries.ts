@@ -14,22 +14,9 @@ import {
   type PgDecisionRow,
   type PgSessionRow,
 } from './rows.js';
-import type {
-  AppActivity,
-  DecisionQuery,
-  DecisionRecord,
-  IdentityChange,
-  Page,
-  SessionQuery,
-  SessionRecord,
-  UserSummary,
-} from '../types.js';
+import type { AppActivity, DecisionQuery, DecisionRecord, IdentityChange, Page, SessionQuery, SessionRecord } from '../types.js';
 
 type Param = string | number | null;
-
-/** Who a session belongs to: the email when there is one, else issuer + subject (service tokens). */
-const USER_KEY = 's_key';
-const userKey = (alias: string) => `coalesce(lower(${alias}.email), ${alias}.issuer || chr(10) || ${alias}.user_id)`;
 
 /** WHERE clauses with numbered parameters. */
 class Where {
@@ -64,31 +51,8 @@ export class PostgresQueries {
     this.st = {
       getSession: `SELECT * FROM ${t.sessions} WHERE id = $1`,
       sessionActivity: `SELECT * FROM ${t.apps} WHERE session_id = $1 ORDER BY last_seen_at DESC, app`,
-      userSessions: `SELECT * FROM ${t.sessions} WHERE lower(email) = lower($1) ORDER BY issued_at DESC, id DESC`,
-      identityHistory: `SELECT * FROM ${t.changes} WHERE lower(email) = lower($1) ORDER BY time DESC, id DESC`,
-      appSessions: `SELECT s.*, a.first_seen_at AS a_first, a.last_seen_at AS a_last,
-          a.request_count AS a_count, a.last_path AS a_path
-        FROM ${t.apps} a JOIN ${t.sessions} s ON s.id = a.session_id
-        LEFT JOIN ${t.appRevocations} r ON r.app = a.app
-        WHERE a.app = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
-          AND (r.revoked_before IS NULL OR s.issued_at >= r.revoked_before)
-        ORDER BY a.last_seen_at DESC, s.id`,
-      // Name and email shown are those of the user's most recently seen session.
-      listUsers: `SELECT (array_agg(email ORDER BY last_seen_at DESC, id DESC))[1] AS email,
-          (array_agg(name ORDER BY last_seen_at DESC, id DESC))[1] AS name,
-          max(last_seen_at) AS last_seen_at,
-          count(*) FILTER (WHERE revoked_at IS NULL AND expires_at > $1) AS active
-        FROM ${t.sessions} WHERE email IS NOT NULL GROUP BY lower(email)
-        ORDER BY last_seen_at DESC, lower(email) COLLATE "C"`,
-      appIdentities: `WITH users AS (
-          SELECT DISTINCT ${userKey('s')} AS ${USER_KEY}
-          FROM ${t.apps} a JOIN ${t.sessions} s ON s.id = a.session_id
-          WHERE a.app = $1 AND a.last_seen_at >= $2
-        ), ranked AS (
-          SELECT s.*, row_number() OVER (PARTITION BY ${userKey('s')} ORDER BY s.issued_at DESC, s.id DESC) AS rn
-          FROM ${t.sessions} s WHERE ${userKey('s')} IN (SELECT ${USER_KEY} FROM users)
-        )
-        SELECT * FROM ranked WHERE rn = 1 ORDER BY last_seen_at DESC, id`,
+      userSessions: `SELECT * FROM ${t.sessions} WHERE lower(email) = lower($1) ORDER BY issued_at DESC, id DESC LIMIT $2`,
+      identityHistory: `SELECT * FROM ${t.changes} WHERE lower(email) = lower($1) ORDER BY time DESC, id DESC LIMIT $2`,
     };
   }
 
@@ -105,12 +69,12 @@ export class PostgresQueries {
     return (await this.rows<PgActivityRow>(this.st.sessionActivity, [pgText(id)])).map(activityFromPg);
   }
 
-  async userSessions(email: string): Promise<SessionRecord[]> {
-    return (await this.rows<PgSessionRow>(this.st.userSessions, [pgText(email)])).map(sessionFromPg);
+  async userSessions(email: string, limit: number): Promise<SessionRecord[]> {
+    return (await this.rows<PgSessionRow>(this.st.userSessions, [pgText(email), limit])).map(sessionFromPg);
   }
 
-  async identityHistory(email: string): Promise<IdentityChange[]> {
-    return (await this.rows<PgChangeRow>(this.st.identityHistory, [pgText(email)])).map(changeFromPg);
+  async identityHistory(email: string, limit: number): Promise<IdentityChange[]> {
+    return (await this.rows<PgChangeRow>(this.st.identityHistory, [pgText(email), limit])).map(changeFromPg);
   }
 
   async listSessions(q: SessionQuery): Promise<Page<SessionRecord & { apps: string[] }>> {
@@ -160,25 +124,5 @@ export class PostgresQueries {
     if (more) rows.length = limit;
     const last = rows.at(-1);
     return { items: rows.map(decisionFromPg), nextCursor: more && last ? encodeCursor([last.time, last.id]) : null };
-  }
-
-  async appSessions(app: string, activeAt: number): Promise<Array<SessionRecord & { activity: AppActivity }>> {
-    const rows = await this.rows<PgSessionRow & { a_first: number; a_last: number; a_count: number; a_path: string }>(this.st.appSessions, [
-      pgText(app),
-      pgInt(activeAt),
-    ]);
-    return rows.map((r) => ({
-      ...sessionFromPg(r),
-      activity: { sessionId: r.id, app, count: r.a_count, firstSeenAt: r.a_first, lastSeenAt: r.a_last, lastPath: r.a_path },
-    }));
-  }
-
-  async listUsers(now: number): Promise<UserSummary[]> {
-    const rows = await this.rows<{ email: string; name: string | null; last_seen_at: number; active: number }>(this.st.listUsers, [pgInt(now)]);
-    return rows.map((r) => ({ email: r.email, name: r.name, activeSessions: r.active, lastSeenAt: r.last_seen_at }));
-  }
-
-  async appIdentities(app: string, since: number): Promise<SessionRecord[]> {
-    return (await this.rows<PgSessionRow>(this.st.appIdentities, [pgText(app), pgInt(since)])).map(sessionFromPg);
   }
 }

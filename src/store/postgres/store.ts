@@ -33,10 +33,13 @@ import {
 } from './db.js';
 import { notifyRevocations, RevocationWatcher } from './notify.js';
 import { PostgresQueries } from './queries.js';
+import { PostgresViews } from './views.js';
 import { PostgresSignInState } from './signin.js';
 import { PostgresIdentityStore } from './identity.js';
 import type {
   AppActivity,
+  AppSessionQuery,
+  UserQuery,
   DecisionQuery,
   DecisionRecord,
   IdentityChange,
@@ -122,6 +125,7 @@ export class PostgresStore implements Store {
   private readonly st: ReturnType<typeof statements>;
   private readonly batch: BatchStatements;
   private readonly queries: PostgresQueries;
+  private readonly views: PostgresViews;
   readonly signIn: PostgresSignInState;
   private watcher: RevocationWatcher | null = null;
   private closing: Promise<void> | null = null;
@@ -139,6 +143,7 @@ export class PostgresStore implements Store {
     this.st = statements(t);
     this.batch = batchStatements(t);
     this.queries = new PostgresQueries(pool, t);
+    this.views = new PostgresViews(pool, t);
     this.signIn = new PostgresSignInState(pool, t);
     this.scim = new PostgresScimStore(pool, conn.schema);
     this.identities = new PostgresIdentityStore(pool, t, conn.schema);
@@ -245,28 +250,32 @@ export class PostgresStore implements Store {
     return this.queries.sessionActivity(id);
   }
 
-  appSessions(app: string, activeAt: number): Promise<Array<SessionRecord & { activity: AppActivity }>> {
-    return this.queries.appSessions(app, activeAt);
+  appSessions(q: AppSessionQuery): Promise<Page<SessionRecord & { activity: AppActivity }>> {
+    return this.views.appSessions(q);
   }
 
-  listUsers(now: number): Promise<UserSummary[]> {
-    return this.queries.listUsers(now);
+  listUsers(q: UserQuery): Promise<Page<UserSummary>> {
+    return this.views.listUsers(q);
   }
 
-  userSessions(email: string): Promise<SessionRecord[]> {
-    return this.queries.userSessions(email);
+  userSummary(email: string, now: number): Promise<UserSummary | null> {
+    return this.views.userSummary(email, now);
   }
 
-  identityHistory(email: string): Promise<IdentityChange[]> {
-    return this.queries.identityHistory(email);
+  userSessions(email: string, limit: number): Promise<SessionRecord[]> {
+    return this.queries.userSessions(email, limit);
+  }
+
+  identityHistory(email: string, limit: number): Promise<IdentityChange[]> {
+    return this.queries.identityHistory(email, limit);
   }
 
   listDecisions(q: DecisionQuery): Promise<Page<DecisionRecord>> {
     return this.queries.listDecisions(q);
   }
 
-  appIdentities(app: string, since: number): Promise<SessionRecord[]> {
-    return this.queries.appIdentities(app, since);
+  appIdentities(app: string, since: number, limit: number): Promise<SessionRecord[]> {
+    return this.views.appIdentities(app, since, limit);
   }
 
   /** Deletes in chunks, each its own short statement, so a large purge never holds locks for long. */

@@ -9,40 +9,14 @@ import {
   type DecisionRow,
   type SessionRow,
 } from './rows.js';
-import type { AppActivity, DecisionQuery, DecisionRecord, Page, SessionQuery, SessionRecord, UserSummary } from '../types.js';
+import type { DecisionQuery, DecisionRecord, Page, SessionQuery, SessionRecord } from '../types.js';
 
 type Param = string | number;
 
-/** Who a session belongs to: the email when there is one, else issuer + subject (service tokens). */
-const USER_KEY = "coalesce(lower(s.email), s.issuer || char(10) || s.user_id)";
-
 export class SqliteQueries {
   private readonly shapes = new Map<string, Database.Statement>();
-  private readonly st;
 
-  constructor(private readonly db: Database.Database) {
-    this.st = {
-      appSessions: db.prepare(`SELECT s.*, a.first_seen_at AS a_first, a.last_seen_at AS a_last,
-          a.request_count AS a_count, a.last_path AS a_path
-        FROM session_apps a JOIN sessions s ON s.id = a.session_id
-        LEFT JOIN app_revocations r ON r.app = a.app
-        WHERE a.app = @app AND s.revoked_at IS NULL AND s.expires_at > @activeAt
-          AND (r.revoked_before IS NULL OR s.issued_at >= r.revoked_before)
-        ORDER BY a.last_seen_at DESC, s.id`),
-      listUsers: db.prepare(`SELECT email, name, max(last_seen_at) AS last_seen_at,
-          sum(revoked_at IS NULL AND expires_at > ?) AS active
-        FROM sessions WHERE email IS NOT NULL GROUP BY email ORDER BY last_seen_at DESC, email`),
-      appIdentities: db.prepare(`WITH users AS (
-          SELECT DISTINCT ${USER_KEY} AS user_key
-          FROM session_apps a JOIN sessions s ON s.id = a.session_id
-          WHERE a.app = ? AND a.last_seen_at >= ?
-        ), ranked AS (
-          SELECT s.*, row_number() OVER (PARTITION BY ${USER_KEY} ORDER BY s.issued_at DESC, s.id DESC) AS rn
-          FROM sessions s WHERE ${USER_KEY} IN (SELECT user_key FROM users)
-        )
-        SELECT * FROM ranked WHERE rn = 1 ORDER BY last_seen_at DESC, id`),
-    };
-  }
+  constructor(private readonly db: Database.Database) {}
 
   private shape(key: string, sql: () => string): Database.Statement {
     let stmt = this.shapes.get(key);
@@ -132,28 +106,4 @@ export class SqliteQueries {
     const last = rows.at(-1);
     return { items: rows.map(decisionFromRow), nextCursor: more && last ? encodeCursor([last.time, last.id]) : null };
   }
-
-  /** Sessions that used the app and may still use it at `activeAt` (not revoked, expired or cut off). */
-  appSessions(app: string, activeAt: number): Array<SessionRecord & { activity: AppActivity }> {
-    const rows = this.st.appSessions.all({ app, activeAt }) as Array<
-      SessionRow & { a_first: number; a_last: number; a_count: number; a_path: string }
-    >;
-    return rows.map((r) => ({
-      ...sessionFromRow(r),
-      activity: activityOf(r.id, app, r),
-    }));
-  }
-
-  listUsers(now: number): UserSummary[] {
-    const rows = this.st.listUsers.all(now) as Array<{ email: string; name: string | null; last_seen_at: number; active: number }>;
-    return rows.map((r) => ({ email: r.email, name: r.name, activeSessions: r.active, lastSeenAt: r.last_seen_at }));
-  }
-
-  appIdentities(app: string, since: number): SessionRecord[] {
-    return (this.st.appIdentities.all(app, since) as SessionRow[]).map(sessionFromRow);
-  }
-}
-
-function activityOf(sessionId: string, app: string, r: { a_first: number; a_last: number; a_count: number; a_path: string }): AppActivity {
-  return { sessionId, app, count: r.a_count, firstSeenAt: r.a_first, lastSeenAt: r.a_last, lastPath: r.a_path };
 }

@@ -13,38 +13,14 @@ import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { diffIdentity } from '../identity-diff.js';
 import { durably, openDatabase, retryBusy } from './db.js';
-import { SqliteQueries } from './queries.js';
+import { SqliteReader } from './reader.js';
 import { SqliteScimStore } from './scim.js';
 import { SqliteIdentityStore } from './identity.js';
 import { SqliteEventStore } from './events.js';
 import { SqliteRefreshStore } from './live.js';
-import {
-  activityFromRow,
-  changeFromRow,
-  DECISION_PARAMS,
-  DecisionParamWriter,
-  sessionFromRow,
-  SESSION_INSERT_COLUMNS,
-  sessionInsertParams,
-  sessionTouchParams,
-  type ActivityRow,
-  type ChangeRow,
-  type SessionRow,
-} from './rows.js';
-import type {
-  AppActivity,
-  DecisionQuery,
-  DecisionRecord,
-  IdentityChange,
-  Page,
-  RecordBatch,
-  RevocationState,
-  SessionQuery,
-  SessionRecord,
-  SessionUpsert,
-  Store,
-  UserSummary,
-} from '../types.js';
+import { DECISION_PARAMS, DecisionParamWriter, SESSION_INSERT_COLUMNS, sessionInsertParams, sessionTouchParams, type SessionRow } from './rows.js';
+import type { DecisionRecord, RecordBatch, RevocationState, SessionUpsert, Store, StoreReader } from '../types.js';
+
 export { StoreCorruptError } from './db.js';
 export const DEFAULT_BUSY_TIMEOUT_MS = 50;
 
@@ -112,10 +88,6 @@ function prepare(db: Database.Database) {
       ON CONFLICT (app) DO UPDATE SET revoked_before = max(revoked_before, excluded.revoked_before)`),
     revokedIds: db.prepare('SELECT id FROM sessions WHERE revoked_at IS NOT NULL').pluck(),
     appCutoffs: db.prepare('SELECT app, revoked_before FROM app_revocations'),
-    getSession: db.prepare('SELECT * FROM sessions WHERE id = ?'),
-    sessionActivity: db.prepare('SELECT * FROM session_apps WHERE session_id = ? ORDER BY last_seen_at DESC, app'),
-    userSessions: db.prepare('SELECT * FROM sessions WHERE email = ? ORDER BY issued_at DESC, id DESC'),
-    identityHistory: db.prepare('SELECT * FROM identity_changes WHERE email = ? ORDER BY time DESC, id DESC'),
     purgeDecisions: db.prepare(
       'DELETE FROM decisions WHERE id IN (SELECT id FROM decisions WHERE time < ? ORDER BY time LIMIT ?)',
     ),
@@ -129,7 +101,8 @@ export class SqliteStore implements Store {
   readonly identities: SqliteIdentityStore;
   readonly events: SqliteEventStore;
   private readonly st: ReturnType<typeof prepare>;
-  private readonly queries: SqliteQueries;
+  /** The admin API's reads over this connection (the gateway serves them from a worker instead). */
+  readonly reader: SqliteReader;
   private readonly batchTx: (batch: RecordBatch) => void;
   private readonly decisionArgs = DECISION_CHUNKS.map((rows) => new DecisionParamWriter(rows));
   private readonly sessionArgs = new Array<string | number | null>(SESSION_INSERT_COLUMNS.split(',').length).fill(null);
@@ -142,7 +115,7 @@ export class SqliteStore implements Store {
     readonly refresh = new SqliteRefreshStore(db),
   ) {
     this.st = prepare(db);
-    this.queries = new SqliteQueries(db);
+    this.reader = new SqliteReader(db);
     this.identities = new SqliteIdentityStore(db);
     this.events = new SqliteEventStore(db);
     const tx = db.transaction((batch: RecordBatch) => this.applyBatch(batch));
@@ -237,42 +210,17 @@ export class SqliteStore implements Store {
     return { sessionIds: this.st.revokedIds.all() as string[], appCutoffs, identities: this.identities.changed(Date.now()) };
   }
 
-  async getSession(id: string): Promise<SessionRecord | null> {
-    const row = this.st.getSession.get(id) as SessionRow | undefined;
-    return row ? sessionFromRow(row) : null;
-  }
-
-  async listSessions(q: SessionQuery): Promise<Page<SessionRecord & { apps: string[] }>> {
-    return this.queries.listSessions(q);
-  }
-
-  async sessionActivity(id: string): Promise<AppActivity[]> {
-    return (this.st.sessionActivity.all(id) as ActivityRow[]).map(activityFromRow);
-  }
-
-  async appSessions(app: string, activeAt: number): Promise<Array<SessionRecord & { activity: AppActivity }>> {
-    return this.queries.appSessions(app, activeAt);
-  }
-
-  async listUsers(now: number): Promise<UserSummary[]> {
-    return this.queries.listUsers(now);
-  }
-
-  async userSessions(email: string): Promise<SessionRecord[]> {
-    return (this.st.userSessions.all(email) as SessionRow[]).map(sessionFromRow);
-  }
-
-  async identityHistory(email: string): Promise<IdentityChange[]> {
-    return (this.st.identityHistory.all(email) as ChangeRow[]).map(changeFromRow);
-  }
-
-  async listDecisions(q: DecisionQuery): Promise<Page<DecisionRecord>> {
-    return this.queries.listDecisions(q);
-  }
-
-  async appIdentities(app: string, since: number): Promise<SessionRecord[]> {
-    return this.queries.appIdentities(app, since);
-  }
+  // The admin reads (store/types.ts StoreReader), bound once so they can be passed around.
+  readonly getSession: StoreReader['getSession'] = (id) => this.reader.getSession(id);
+  readonly listSessions: StoreReader['listSessions'] = (q) => this.reader.listSessions(q);
+  readonly sessionActivity: StoreReader['sessionActivity'] = (id) => this.reader.sessionActivity(id);
+  readonly appSessions: StoreReader['appSessions'] = (q) => this.reader.appSessions(q);
+  readonly listUsers: StoreReader['listUsers'] = (q) => this.reader.listUsers(q);
+  readonly userSummary: StoreReader['userSummary'] = (email, now) => this.reader.userSummary(email, now);
+  readonly userSessions: StoreReader['userSessions'] = (email, limit) => this.reader.userSessions(email, limit);
+  readonly identityHistory: StoreReader['identityHistory'] = (email, limit) => this.reader.identityHistory(email, limit);
+  readonly listDecisions: StoreReader['listDecisions'] = (q) => this.reader.listDecisions(q);
+  readonly appIdentities: StoreReader['appIdentities'] = (app, since, limit) => this.reader.appIdentities(app, since, limit);
 
   /** Deletes in chunks (each its own short transaction) so a large purge never stalls traffic. */
   async purge(before: number): Promise<{ decisions: number; sessions: number }> {

@@ -173,7 +173,7 @@ function storeTests(): void {
     const store = await open(t, pgUrl({ schema: testSchema(t), params: { application_name: app } }));
     const seen = feed(store);
     await eventually(() => store.revocationFeedUp, 5000, 10, 'feed up');
-    await Promise.all([store.ping(), store.getSession('x'), store.listUsers(T0)]);
+    await Promise.all([store.ping(), store.getSession('x'), store.listUsers({ now: T0, limit: 10 })]);
     const killed = await pgExec('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [app]);
     t.ok(killed.length >= 2, `terminated ${killed.length} connections (pool and feed)`);
     await new Promise((r) => setTimeout(r, 100));
