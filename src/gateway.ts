@@ -12,7 +12,7 @@ import { RevocationSet } from './auth/revocations.js';
 import { Revoker } from './auth/revoker.js';
 import { Authenticator } from './auth/authenticator.js';
 import { AssertionSigner } from './auth/assertion.js';
-import { openStore } from './store/open.js';
+import { openAdminReader, openStore } from './store/open.js';
 import { RecordWriter } from './audit/writer.js';
 import { startRetention } from './audit/retention.js';
 import type { Store } from './store/types.js';
@@ -142,6 +142,13 @@ export class Gateway implements AdminHost, LoginHost {
       });
       revocations.on('revoked', (e) => 'sessionId' in e && identities.forget([e.sessionId]));
       g.serveAdmin = opts.admin !== false;
+      if (g.serveAdmin) {
+        // The admin API reads off the data plane's event loop (SQLite: a worker thread).
+        const admin = await openAdminReader(store);
+        undo.push(() => admin.close());
+        g.onClose(() => admin.close());
+        g.adminDeps.store = admin.reader;
+      }
       g.adminTokens = (await AdminTokens.load(config.admin.tokensFile)).warnWeak(g.serveAdmin ? logger : undefined);
       registerOps(g.adminRouter, { configs, metrics, store, writer, authenticator, startedAt: g.startedAt, draining: () => g.draining });
       const keyReloader = new KeyReloader(keys, (k) => g.useKeys(k), logger).start();

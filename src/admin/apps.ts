@@ -1,21 +1,23 @@
 // /admin/apps/{name}: who is using this app right now, and "everyone must log in again for it".
 import type { AdminDeps } from './deps.js';
 import { iso, presentActivity, presentSession } from './present.js';
-import { caughtUp, fromStore, knownApp, onlyParams } from './params.js';
+import { caughtUp, fromStore, knownApp, onlyParams, pageParams } from './params.js';
 import type { AdminRouter } from './server.js';
 
 export function registerApps(router: AdminRouter, deps: AdminDeps): void {
   router.add('GET', '/admin/apps/:name/sessions', async ({ params, url }) => {
-    onlyParams(url, []);
+    onlyParams(url, ['limit', 'cursor']);
+    const page = pageParams(url);
     const app = knownApp(deps, params.name as string);
     await caughtUp(deps);
     const now = Date.now();
-    const sessions = await fromStore('list the app sessions', () => deps.store.appSessions(app.name, now));
+    const sessions = await fromStore('list the app sessions', () => deps.store.appSessions({ app: app.name, activeAt: now, ...page }));
     const cutoff = deps.revoker.appCutoff(app.name);
     return {
       app: app.name,
       revoked_before: iso(cutoff),
-      sessions: sessions.map((s) => ({ ...presentSession(s, now), activity: presentActivity(s.activity) })),
+      sessions: sessions.items.map((s) => ({ ...presentSession(s, now), activity: presentActivity(s.activity) })),
+      next_cursor: sessions.nextCursor,
     };
   });
 

@@ -3,14 +3,14 @@
 import type { RecentAllowed } from '../audit/recent-allowed.js';
 import type { Revoker } from '../auth/revoker.js';
 import type { GatewayConfig } from '../config/types.js';
-import type { Store } from '../store/types.js';
+import type { StoreReader } from '../store/types.js';
 import type { AdminRouter } from './server.js';
 
-/** The audit store's read side (revocation goes through the revoker). */
-export type AdminStore = Pick<
-  Store,
-  'getSession' | 'listSessions' | 'sessionActivity' | 'appSessions' | 'listUsers' | 'userSessions' | 'identityHistory' | 'listDecisions' | 'appIdentities' | 'identities'
->;
+/**
+ * The audit store's read side (revocation goes through the revoker): every call bounded. With
+ * SQLite it is the admin read worker (store/sqlite/read-worker.ts), off the data plane's event loop.
+ */
+export type AdminStore = StoreReader;
 
 export interface AdminDeps {
   store: AdminStore;

@@ -31,6 +31,13 @@ export function limitParam(url: URL): number {
   return Number(v);
 }
 
+/** `limit` and `cursor` of a list endpoint (the cursor is checked by the store: a bad one is a 400). */
+export function pageParams(url: URL): { limit: number; cursor?: string } {
+  const limit = limitParam(url);
+  const cursor = query(url, 'cursor');
+  return cursor === undefined ? { limit } : { limit, cursor };
+}
+
 export function boolParam(url: URL, name: string): boolean | undefined {
   const v = query(url, name);
   if (v === undefined) return undefined;

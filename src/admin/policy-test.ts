@@ -144,7 +144,7 @@ async function recorded(deps: AdminDeps, body: Record<string, unknown>, mode: 'e
   if (key === '') throw new HttpError(400, `${mode} must be a non-empty string`, mode);
   await caughtUp(deps);
   if (mode === 'email') {
-    const sessions = await fromStore('read the user', () => deps.store.userSessions(key));
+    const sessions = await fromStore('read the user', () => deps.store.userSessions(key, 1));
     const latest = sessions[0];
     if (!latest) throw new HttpError(404, `no sessions recorded for "${key}"`, 'email');
     return latest;
@@ -179,7 +179,9 @@ async function whatIf(deps: AdminDeps, body: Record<string, unknown>) {
   const gained: Array<Record<string, unknown>> = [];
   const lost: Array<Record<string, unknown>> = [];
   let unchanged = 0;
-  for (const s of sessions) {
+  for (const [i, s] of sessions.entries()) {
+    // Thousands of evaluations: let the event loop serve traffic between slices.
+    if (i > 0 && i % 500 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     const identity = identityOf(s);
     const facts = factsOf(s);
     const before = current ? evaluate(current.compiled, identity, facts) : null;
@@ -204,6 +206,9 @@ async function whatIf(deps: AdminDeps, body: Record<string, unknown>) {
   };
 }
 
+/** Users who used the app evaluated at most (the most recently seen; beyond it the answer says truncated). */
+const MAX_USERS = 10_000;
+
 /** Denied requests scanned for users who tried the app (beyond it the answer says truncated). */
 const MAX_DENIALS_SCANNED = 20_000;
 
@@ -216,7 +221,9 @@ const userKey = (s: SessionRecord) => (s.email !== null ? s.email.toLowerCase() 
  */
 async function usersOfApp(deps: AdminDeps, app: string, since: number): Promise<{ sessions: SessionRecord[]; truncated: boolean }> {
   const byUser = new Map<string, SessionRecord>();
-  for (const s of await deps.store.appIdentities(app, since)) byUser.set(userKey(s), s);
+  const users = await deps.store.appIdentities(app, since, MAX_USERS + 1);
+  const tooMany = users.length > MAX_USERS;
+  for (const s of users.slice(0, MAX_USERS)) byUser.set(userKey(s), s);
   const denied = new Set<string>();
   let cursor: string | undefined;
   let scanned = 0;
@@ -234,8 +241,8 @@ async function usersOfApp(deps: AdminDeps, app: string, since: number): Promise<
     const key = userKey(session);
     if (byUser.has(key)) continue;
     // Like appIdentities: the user's latest identity, which may come from a later session.
-    const latest = session.email !== null ? ((await deps.store.userSessions(session.email))[0] ?? session) : session;
+    const latest = session.email !== null ? ((await deps.store.userSessions(session.email, 1))[0] ?? session) : session;
     byUser.set(key, latest);
   }
-  return { sessions: [...byUser.values()], truncated };
+  return { sessions: [...byUser.values()], truncated: truncated || tooMany };
 }

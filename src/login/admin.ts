@@ -1,15 +1,42 @@
 // Sign-in lockouts for admins, on the admin listener (bearer token required, like all of /admin/*).
 // With a shared store they are the deployment's: listed and lifted through any instance.
-//   GET    /admin/login/lockouts              → {"lockouts":[{"key","kind","until","failures"}]}
+//   GET    /admin/login/lockouts              → {"lockouts":[{"key","kind","until","failures"}], "next_cursor"}
 //   DELETE /admin/login/lockouts/{kind}/{key} → lift one (kind: user | ip)
 import type { AdminRouter } from '../admin/server.js';
 import { HttpError } from '../admin/server.js';
+import { onlyParams, pageParams } from '../admin/params.js';
+import { decodeCursor, encodeCursor, StoreQueryError } from '../store/cursor.js';
 import type { LoginThrottle } from './throttle.js';
 
+type Lockout = Awaited<ReturnType<LoginThrottle['lockouts']>>[number];
+
+/** Lockouts in (until, kind, key) order: the page's sort key. */
+const keyOf = (l: Lockout): [number, string] => [l.until, `${l.kind}\n${l.key}`];
+const after = (l: Lockout, [until, key]: [number, string]) => l.until > until || (l.until === until && keyOf(l)[1] > key);
+
+function cursorOf(cursor: string | undefined): [number, string] | undefined {
+  try {
+    return cursor === undefined ? undefined : decodeCursor(cursor, 'string');
+  } catch (err) {
+    throw err instanceof StoreQueryError ? new HttpError(400, err.message, err.param) : err;
+  }
+}
+
 export function registerLockoutRoutes(router: Pick<AdminRouter, 'add'>, throttle: LoginThrottle): void {
-  router.add('GET', '/admin/login/lockouts', async () => ({
-    lockouts: (await throttle.lockouts()).map((l) => ({ ...l, until: new Date(l.until).toISOString() })),
-  }));
+  // Locks expire (lockout duration), so the set is small unless under attack; pages bound the answer.
+  router.add('GET', '/admin/login/lockouts', async ({ url }) => {
+    onlyParams(url, ['limit', 'cursor']);
+    const { limit, cursor } = pageParams(url);
+    const from = cursorOf(cursor);
+    const all = (await throttle.lockouts()).sort((a, b) => a.until - b.until || (keyOf(a)[1] < keyOf(b)[1] ? -1 : 1));
+    const rest = from ? all.filter((l) => after(l, from)) : all;
+    const page = rest.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      lockouts: page.map((l) => ({ ...l, until: new Date(l.until).toISOString() })),
+      next_cursor: rest.length > limit && last ? encodeCursor(keyOf(last)) : null,
+    };
+  });
   router.add('DELETE', '/admin/login/lockouts/:kind/:key', async (r) => {
     const kind = r.params.kind;
     if (kind !== 'user' && kind !== 'ip') throw new HttpError(400, 'kind must be user or ip', 'kind');

@@ -3,7 +3,7 @@
 // with store.sqlite.
 import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { Store } from './types.js';
+import type { Store, StoreReader } from './types.js';
 
 export async function openStore(config: GatewayConfig['store'], logger: Logger): Promise<Store> {
   const started = Date.now();
@@ -18,4 +18,15 @@ export async function openStore(config: GatewayConfig['store'], logger: Logger):
   const store = await openSqliteStore(config.sqlite);
   logger.info({ store: 'sqlite', file: store.file, ms: Date.now() - started }, 'audit store opened');
   return store;
+}
+
+/**
+ * The admin API's reads: for SQLite a worker thread with its own read-only connection (so no admin
+ * read runs on the event loop that proxies requests); PostgreSQL's reads are async already.
+ */
+export async function openAdminReader(store: Store): Promise<{ reader: StoreReader; close(): Promise<void> }> {
+  if (store.kind !== 'sqlite') return { reader: store, close: async () => undefined };
+  const { SqliteReadWorker } = await import('./sqlite/read-worker.js');
+  const reader = new SqliteReadWorker((store as Store & { file: string }).file);
+  return { reader, close: () => reader.close() };
 }
