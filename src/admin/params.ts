@@ -2,7 +2,7 @@
 // store failure a 503 that says the audit store is unavailable (never a false success).
 import { isIP } from 'node:net';
 import { parseDuration } from '../config/duration.js';
-import { StoreQueryError } from '../store/cursor.js';
+import { decodeCursor, encodeCursor, StoreQueryError } from '../store/cursor.js';
 import type { AdminDeps } from './deps.js';
 import { HttpError } from './server.js';
 
@@ -37,6 +37,18 @@ export function pageParams(url: URL): { limit: number; cursor?: string } {
   const cursor = query(url, 'cursor');
   return cursor === undefined ? { limit } : { limit, cursor };
 }
+
+/** For lists kept in memory (lockouts): a cursor over a [number, string] sort key; a bad one is a 400. */
+export const memoryCursor = {
+  encode: (key: [number, string]): string => encodeCursor(key),
+  decode(cursor: string): [number, string] {
+    try {
+      return decodeCursor(cursor, 'string');
+    } catch (err) {
+      throw err instanceof StoreQueryError ? new HttpError(400, err.message, err.param) : err;
+    }
+  },
+};
 
 export function boolParam(url: URL, name: string): boolean | undefined {
   const v = query(url, name);

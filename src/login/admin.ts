@@ -4,8 +4,7 @@
 //   DELETE /admin/login/lockouts/{kind}/{key} → lift one (kind: user | ip)
 import type { AdminRouter } from '../admin/server.js';
 import { HttpError } from '../admin/server.js';
-import { onlyParams, pageParams } from '../admin/params.js';
-import { decodeCursor, encodeCursor, StoreQueryError } from '../store/cursor.js';
+import { memoryCursor, onlyParams, pageParams } from '../admin/params.js';
 import type { LoginThrottle } from './throttle.js';
 
 type Lockout = Awaited<ReturnType<LoginThrottle['lockouts']>>[number];
@@ -14,27 +13,19 @@ type Lockout = Awaited<ReturnType<LoginThrottle['lockouts']>>[number];
 const keyOf = (l: Lockout): [number, string] => [l.until, `${l.kind}\n${l.key}`];
 const after = (l: Lockout, [until, key]: [number, string]) => l.until > until || (l.until === until && keyOf(l)[1] > key);
 
-function cursorOf(cursor: string | undefined): [number, string] | undefined {
-  try {
-    return cursor === undefined ? undefined : decodeCursor(cursor, 'string');
-  } catch (err) {
-    throw err instanceof StoreQueryError ? new HttpError(400, err.message, err.param) : err;
-  }
-}
-
 export function registerLockoutRoutes(router: Pick<AdminRouter, 'add'>, throttle: LoginThrottle): void {
   // Locks expire (lockout duration), so the set is small unless under attack; pages bound the answer.
   router.add('GET', '/admin/login/lockouts', async ({ url }) => {
     onlyParams(url, ['limit', 'cursor']);
     const { limit, cursor } = pageParams(url);
-    const from = cursorOf(cursor);
+    const from = cursor === undefined ? undefined : memoryCursor.decode(cursor);
     const all = (await throttle.lockouts()).sort((a, b) => a.until - b.until || (keyOf(a)[1] < keyOf(b)[1] ? -1 : 1));
     const rest = from ? all.filter((l) => after(l, from)) : all;
     const page = rest.slice(0, limit);
     const last = page.at(-1);
     return {
       lockouts: page.map((l) => ({ ...l, until: new Date(l.until).toISOString() })),
-      next_cursor: rest.length > limit && last ? encodeCursor(keyOf(last)) : null,
+      next_cursor: rest.length > limit && last ? memoryCursor.encode(keyOf(last)) : null,
     };
   });
   router.add('DELETE', '/admin/login/lockouts/:kind/:key', async (r) => {
