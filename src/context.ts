@@ -63,6 +63,18 @@ export interface RequestContext {
   bytes?: number;
 }
 
+/**
+ * The context once `route` passed: the app is known. Every stage after route takes this type, so
+ * none needs a cast or a check that cannot fail.
+ */
+export interface RoutedContext extends RequestContext {
+  app: AppConfig;
+}
+
+export function isRouted(ctx: RequestContext): ctx is RoutedContext {
+  return ctx.app !== undefined;
+}
+
 /** allow | bypass | deny | unauthenticated — what the gateway decided, for logs and metrics. */
 export function outcomeOf(ctx: RequestContext): string | undefined {
   if (ctx.rejection?.code === 'unauthenticated') return 'unauthenticated';

@@ -15,7 +15,7 @@ import { AssertionSigner } from './auth/assertion.js';
 import { openAdminReader, openStore } from './store/open.js';
 import { RecordWriter } from './audit/writer.js';
 import { startRetention } from './audit/retention.js';
-import type { Store } from './store/types.js';
+import type { RevocationState, Store } from './store/types.js';
 import { Forwarder } from './pipeline/forward/forward.js';
 import { Pipeline } from './pipeline/index.js';
 import { Recorder } from './audit/recorder.js';
@@ -104,35 +104,9 @@ export class Gateway implements AdminHost, LoginHost {
       undo.push(() => store.close());
       const writer = new RecordWriter(store, { queueLimit: config.store.queueLimit, logger });
       undo.push(() => writer.close());
-      const revocations = new RevocationSet();
       const initial = await store.loadRevocations();
-      revocations.load(initial);
-      const authenticator = await Authenticator.create(config, keys, revocations, logger);
-      undo.push(() => authenticator.close());
-      const identities = new IdentityOverlay();
-      const websockets = new WebSocketRegistry(revocations, identities);
-      undo.push(() => websockets.close());
-      const metrics = new Metrics({
-        cache: () => authenticator.cacheStats(),
-        audit: () => writer.stats(),
-        issuers: () => authenticator.status(),
-        revoked: () => revocations.size,
-        websockets: () => websockets.size,
-      });
-      const forwarder = new Forwarder(logger, { upstreamError: (app, kind) => metrics.upstreamError(app, kind) });
-      undo.push(() => forwarder.close());
-      const services: Services = {
-        logger,
-        metrics,
-        authenticator,
-        revocations,
-        assertions: new AssertionSigner(keys),
-        keys,
-        recorder: new Recorder(writer, identities),
-        forwarder,
-        websockets,
-        identities,
-      };
+      const services = await createServices(config, keys, store, writer, logger, undo, initial);
+      const { revocations, identities, metrics, authenticator } = services;
       const g = new Gateway(configs, logger, store, writer, services);
       await g.live.load(initial.identities ?? []);
       // Revocations and identity changes made by other instances (PostgreSQL), as they happen.
@@ -270,4 +244,47 @@ export class Gateway implements AdminHost, LoginHost {
     await this.store.close();
     this.logger.info('gatehouse stopped');
   }
+}
+
+/**
+ * The long-lived parts the stages use, wired once: the gateway builds them here, and the stage
+ * tests build theirs with this same function. `undo` collects what to stop if a later step fails.
+ */
+export async function createServices(
+  config: GatewayConfig,
+  keys: KeySet,
+  store: Store,
+  writer: RecordWriter,
+  logger: Logger,
+  undo: Array<() => unknown>,
+  initial: RevocationState,
+): Promise<Services> {
+  const revocations = new RevocationSet();
+  revocations.load(initial);
+  const authenticator = await Authenticator.create(config, keys, revocations, logger);
+  undo.push(() => authenticator.close());
+  const identities = new IdentityOverlay();
+  const websockets = new WebSocketRegistry(revocations, identities);
+  undo.push(() => websockets.close());
+  const metrics = new Metrics({
+    cache: () => authenticator.cacheStats(),
+    audit: () => writer.stats(),
+    issuers: () => authenticator.status(),
+    revoked: () => revocations.size,
+    websockets: () => websockets.size,
+  });
+  const forwarder = new Forwarder(logger, { upstreamError: (app, kind) => metrics.upstreamError(app, kind) });
+  undo.push(() => forwarder.close());
+  return {
+    logger,
+    metrics,
+    authenticator,
+    revocations,
+    assertions: new AssertionSigner(keys),
+    keys,
+    recorder: new Recorder(writer, identities),
+    forwarder,
+    websockets,
+    identities,
+  };
 }

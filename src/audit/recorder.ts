@@ -1,7 +1,7 @@
 // What the audit keeps of a request: its session (whole on first sight) and, for rejections or with
 // audit.record_allowed: all, its decision. Hands them to the batching writer and never waits.
 import { loginIdOf } from '../auth/session-token.js';
-import type { RequestContext } from '../context.js';
+import { isRouted, type RequestContext, type RoutedContext } from '../context.js';
 import type { Rejection } from '../errors.js';
 import type { Identity } from '../policy/types.js';
 import type { RecordWriter } from './writer.js';
@@ -20,10 +20,10 @@ export class Recorder {
   ) {}
 
   /** An allowed (or bypassed) request. Sessions first seen here are recorded whole. */
-  allowed(ctx: RequestContext): void {
+  allowed(ctx: RoutedContext): void {
     const identity = ctx.identity;
     const now = Date.now();
-    const app = (ctx.app as NonNullable<RequestContext['app']>).name;
+    const app = ctx.app.name;
     if (identity) {
       // A fresh verification (cache miss) is the first sight of this token in this process:
       // upsert the session whole; hits only bump the per-app aggregate.
@@ -41,7 +41,7 @@ export class Recorder {
    */
   rejected(ctx: RequestContext, rej: Rejection): void {
     if (rej.code !== 'unauthenticated' && rej.code !== 'forbidden') return this.failed(ctx, rej);
-    if (!ctx.app) return;
+    if (!isRouted(ctx)) return;
     const now = Date.now();
     if (ctx.identity && !ctx.cacheHit) this.writer.session(sessionUpsert(ctx.identity, ctx, now));
     this.decision(ctx, now, rej);
@@ -83,14 +83,14 @@ export class Recorder {
   }
 
 
-  private decision(ctx: RequestContext, now: number, rej: Rejection | null): void {
+  private decision(ctx: RoutedContext, now: number, rej: Rejection | null): void {
     const d = ctx.decision;
     const unauthenticated = rej?.code === 'unauthenticated';
     const who = ctx.identity ?? ctx.revokedIdentity;
     this.writer.decision({
       requestId: ctx.requestId,
       time: now,
-      app: (ctx.app as NonNullable<RequestContext['app']>).name,
+      app: ctx.app.name,
       sessionId: who?.sessionId ?? null,
       email: who?.email ?? null,
       method: ctx.method,

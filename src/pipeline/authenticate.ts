@@ -1,17 +1,17 @@
 // Stage 2 — authenticate: find the credential (cookie, bearer, service token), verify it (or
 // answer from the verified-token cache) and put the identity on the context. It never rejects:
 // whether an identity is needed is the policy's call (bypass apps need none), made in authorize.
-import type { RequestContext } from '../context.js';
+import type { RoutedContext } from '../context.js';
 import type { AuthResult } from '../auth/authenticator.js';
 import type { Services } from './services.js';
 
-export function authenticate(ctx: RequestContext, s: Services): Promise<undefined> | undefined {
-  const result = s.authenticator.authenticate(ctx.req.headers, (ctx.app as NonNullable<typeof ctx.app>).name);
+export function authenticate(ctx: RoutedContext, s: Services): Promise<undefined> | undefined {
+  const result = s.authenticator.authenticate(ctx.req.headers, ctx.app.name);
   if (result instanceof Promise) return result.then((r) => apply(ctx, s, r));
   return apply(ctx, s, result);
 }
 
-function apply(ctx: RequestContext, s: Services, r: AuthResult): undefined {
+function apply(ctx: RoutedContext, s: Services, r: AuthResult): undefined {
   if (r.ok) {
     // The newest identity version of this session (a Map lookup; the token's own when none).
     ctx.identity = s.identities.apply(r.identity);

@@ -1,12 +1,12 @@
 // Stage 3 — authorize: evaluate the app's policies against the identity and the request facts.
 // No identity where one is needed → 401 (or a login redirect for browsers); a deny → 403.
 import { reject, type Rejection } from '../errors.js';
-import type { RequestContext } from '../context.js';
+import type { RoutedContext } from '../context.js';
 import { evaluate } from '../policy/evaluate.js';
 import type { Services } from './services.js';
 
-export function authorize(ctx: RequestContext, s: Services): Rejection | undefined {
-  const app = ctx.app as NonNullable<RequestContext['app']>;
+export function authorize(ctx: RoutedContext, s: Services): Rejection | undefined {
+  const app = ctx.app;
   const identity = ctx.identity ?? null;
   // Reasons for requests let through are only read when every allowed request is recorded.
   const decision = evaluate(app.compiled, identity, ctx.facts, { quiet: ctx.config.audit.recordAllowed !== 'all' });
@@ -23,7 +23,7 @@ export function authorize(ctx: RequestContext, s: Services): Rejection | undefin
   return undefined;
 }
 
-function unauthenticated(ctx: RequestContext, s: Services): Rejection {
+function unauthenticated(ctx: RoutedContext, s: Services): Rejection {
   const reason = ctx.credentialError ?? 'token_missing';
   const req = ctx.req;
   const navigation = (ctx.method === 'GET' || ctx.method === 'HEAD') && !ctx.upgrade && (req.headers.accept ?? '').includes('text/html');
@@ -33,16 +33,16 @@ function unauthenticated(ctx: RequestContext, s: Services): Rejection {
     const why = reason === 'expired' || reason === 'revoked' ? `&why=${reason}` : '';
     return reject('unauthenticated', reason, { redirect: `/.gatehouse/login?rd=${encodeURIComponent(original)}${why}` });
   }
-  const realm = (ctx.app as NonNullable<RequestContext['app']>).name;
+  const realm = ctx.app.name;
   const challenge = ctx.credentialError ? `Bearer realm="${realm}", error="invalid_token"` : `Bearer realm="${realm}"`;
   return reject('unauthenticated', reason, { headers: { 'www-authenticate': challenge } });
 }
 
 /** Cross-site WebSocket hijacking guard: the browser's Origin must be the app's own host (or listed). */
-function originAllowed(ctx: RequestContext): boolean {
+function originAllowed(ctx: RoutedContext): boolean {
   const origin = ctx.req.headers.origin;
   if (typeof origin !== 'string') return false;
-  const app = ctx.app as NonNullable<RequestContext['app']>;
+  const app = ctx.app;
   if (app.websocketOrigins.includes(origin)) return true;
   try {
     const u = new URL(origin);

@@ -3,7 +3,7 @@
 // are 404.
 import type { ServerResponse } from 'node:http';
 import { reject, type Rejection } from '../errors.js';
-import type { RequestContext } from '../context.js';
+import type { RoutedContext } from '../context.js';
 import { ASSET_CACHE_CONTROL, ASSETS } from '../pages/template.js';
 import { GATEHOUSE_PREFIX } from './route.js';
 import type { Services } from './services.js';
@@ -11,7 +11,7 @@ import type { Services } from './services.js';
 /** Marker: the stage answered the request itself. */
 export const HANDLED = 'handled' as const;
 
-export function endpoints(ctx: RequestContext, s: Services, res: ServerResponse | null): Rejection | typeof HANDLED | undefined | Promise<Rejection | typeof HANDLED | undefined> {
+export function endpoints(ctx: RoutedContext, s: Services, res: ServerResponse | null): Rejection | typeof HANDLED | undefined | Promise<Rejection | typeof HANDLED | undefined> {
   // A forward-auth question is about the proxy's request: Gatehouse's own pages never answer it.
   if (ctx.forwardAuth !== undefined || !ctx.path.startsWith(GATEHOUSE_PREFIX)) return undefined;
   if (res === null) return reject('route_not_found', 'no_route');

@@ -11,9 +11,8 @@
 // Promise when they must wait (a cache miss); the runner stays synchronous otherwise.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
 import type { ConfigManager } from '../config/watch.js';
-import { outcomeOf, type RequestContext } from '../context.js';
+import { isRouted, outcomeOf, type RequestContext, type RoutedContext } from '../context.js';
 import { reject, type Rejection } from '../errors.js';
 import { authenticate } from './authenticate.js';
 import { authorize } from './authorize.js';
@@ -22,15 +21,17 @@ import { answerAllowed, forwardAuthRejection } from './forward-auth/answer.js';
 import { InFlight } from './forward/guards.js';
 import { prepareUpstreamHeaders } from './forward/headers.js';
 import { record } from './record.js';
-import { clientInfo, requestId } from './request.js';
+import { createContext } from './context.js';
 import { sendRejection, sendUpgradeRejection } from './respond.js';
 import { route } from './route.js';
 import type { Services } from './services.js';
 
 type StageResult = Rejection | typeof HANDLED | undefined;
-type Stage = (ctx: RequestContext, s: Services, res: ServerResponse | null) => StageResult | Promise<StageResult>;
+/** A stage after route: the app is known (RoutedContext). */
+type Stage = (ctx: RoutedContext, s: Services, res: ServerResponse | null) => StageResult | Promise<StageResult>;
 
-export const STAGES: readonly Stage[] = [route, authenticate, endpoints, authorize, record];
+/** The road, in order: `route` first (it finds the app, or refuses), then these, then forward. */
+export const STAGES: readonly Stage[] = [authenticate, endpoints, authorize, record];
 
 interface Transport {
   res: ServerResponse | null;
@@ -61,7 +62,7 @@ export class Pipeline {
       this.perIp.leave(ip);
       this.finished(ctx, res);
     });
-    this.runFrom(0, ctx, { res, socket: null, head: null });
+    this.start(ctx, { res, socket: null, head: null });
   };
 
   /** The data listener's 'upgrade' handler: WebSockets walk the same road. */
@@ -75,55 +76,28 @@ export class Pipeline {
       return;
     }
     socket.once('close', () => this.finished(ctx, null));
-    this.runFrom(0, ctx, { res: null, socket, head });
+    this.start(ctx, { res: null, socket, head });
   };
 
   private createContext(req: IncomingMessage, upgrade: boolean): RequestContext {
-    const config = this.configs.current;
-    const tlsSocket = req.socket as TLSSocket;
-    const client = clientInfo(req, config.trustedProxies, tlsSocket.encrypted === true);
-    const facts: RequestContext['facts'] = { clientIp: client.clientIp };
-    if (config.countryHeader && client.trustedPeer) {
-      const c = req.headers[config.countryHeader]; // lowercased at load
-      if (typeof c === 'string' && c) facts.country = c;
-    }
-    if (tlsSocket.encrypted && config.tls?.clientCa) {
-      const cert = tlsSocket.getPeerCertificate();
-      if (cert && cert.subject) facts.certificate = { verified: tlsSocket.authorized, subject: String(cert.subject.CN), fingerprint: cert.fingerprint256 };
-    }
-    const ctx: RequestContext = {
-      requestId: requestId(req, client.trustedPeer),
-      startedAt: performance.now(),
-      config,
-      req,
-      trustedPeer: client.trustedPeer,
-      forwardAuth: undefined,
-      method: req.method ?? 'GET',
-      upgrade,
-      authority: '',
-      host: '',
-      path: '',
-      query: '',
-      proto: client.proto,
-      clientIp: client.clientIp,
-      facts,
-      // Declared up front, in one order, so every request's context has the same hidden class and
-      // the stages' property reads stay monomorphic instead of following a different shape per path.
-      app: undefined,
-      identity: undefined,
-      credentialSource: undefined,
-      credentialError: undefined,
-      revokedIdentity: undefined,
-      cacheHit: undefined,
-      decision: undefined,
-      rejection: undefined,
-      status: undefined,
-      bytes: undefined,
-    };
-    return ctx;
+    return createContext(req, this.configs.current, upgrade);
   }
 
-  private runFrom(start: number, ctx: RequestContext, t: Transport): void {
+  /** route, then the routed stages: from here on the context's app is known. */
+  private start(ctx: RequestContext, t: Transport): void {
+    let rejected: Rejection | undefined;
+    try {
+      rejected = route(ctx);
+    } catch (err) {
+      this.fail(ctx, t, err);
+      return;
+    }
+    if (rejected) this.stop(ctx, t, rejected);
+    else if (!isRouted(ctx)) this.fail(ctx, t, new Error('route passed without an app'));
+    else this.runFrom(0, ctx, t);
+  }
+
+  private runFrom(start: number, ctx: RoutedContext, t: Transport): void {
     for (let i = start; i < STAGES.length; i++) {
       let result: StageResult | Promise<StageResult>;
       try {
@@ -166,7 +140,7 @@ export class Pipeline {
     this.stop(ctx, t, reject('internal_error', 'internal_error'));
   }
 
-  private forward(ctx: RequestContext, t: Transport): void {
+  private forward(ctx: RoutedContext, t: Transport): void {
     try {
       const hasBody = prepareUpstreamHeaders(ctx, this.s, ctx.trustedPeer);
       // A 502/504 page shows its request id: recorded like a rejection, so the id can be looked up.

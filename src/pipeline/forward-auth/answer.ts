@@ -3,7 +3,7 @@
 // a refusal is the same rejection proxy mode would send, except where the proxy needs it otherwise.
 import { STATUS_CODES, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { RequestContext } from '../../context.js';
+import type { RequestContext, RoutedContext } from '../../context.js';
 import type { Rejection } from '../../errors.js';
 import { injectIdentity } from '../forward/headers.js';
 import type { Services } from '../services.js';
@@ -15,7 +15,7 @@ import type { Services } from '../services.js';
  * authResponseHeaders) then always overwrite a client's copy, and Caddy 2.6 would otherwise send
  * its unreplaced placeholder, "{http.reverse_proxy.header.…}", as the value.
  */
-export function answerAllowed(ctx: RequestContext, s: Services, res: ServerResponse | null, socket: Duplex | null): void {
+export function answerAllowed(ctx: RoutedContext, s: Services, res: ServerResponse | null, socket: Duplex | null): void {
   const h: IncomingHttpHeaders = {
     'x-request-id': ctx.requestId,
     'cache-control': 'no-store',
@@ -24,7 +24,7 @@ export function answerAllowed(ctx: RequestContext, s: Services, res: ServerRespo
     'x-gatehouse-user-groups': '',
     'x-gatehouse-jwt-assertion': '',
   };
-  if (ctx.identity && ctx.decision?.outcome === 'allow') injectIdentity(h, ctx, s);
+  if (ctx.identity && ctx.decision?.outcome === 'allow') injectIdentity(h, ctx, ctx.identity, s);
   ctx.status = 200;
   if (res) {
     h['content-length'] = '0';

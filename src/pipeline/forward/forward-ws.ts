@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createProxyServer, type ProxyServer, type ServerOptions } from 'http-proxy-3';
 import type { AppConfig } from '../../config/types.js';
-import type { RequestContext } from '../../context.js';
+import type { RequestContext, RoutedContext } from '../../context.js';
 import { reject, type Rejection } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { upstreamOf, type ForwardEvents } from './forward.js';
@@ -43,8 +43,8 @@ export class WebSocketForwarder {
     this.proxy.on('proxyReqWs', (proxyReq: http.ClientRequest, req: IncomingMessage) => this.onProxyReq(proxyReq, req));
   }
 
-  forward(ctx: RequestContext, socket: Duplex, head: Buffer, onFail: (rej: Rejection) => void): void {
-    const app = ctx.app as AppConfig;
+  forward(ctx: RoutedContext, socket: Duplex, head: Buffer, onFail: (rej: Rejection) => void): void {
+    const app = ctx.app;
     const req = ctx.req;
     req.url = ctx.path + ctx.query; // forward exactly the path we routed and evaluated
     const now = Date.now();

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import type { Dispatcher, Pool as UndiciPool } from 'undici';
 import type { AppConfig } from '../../config/types.js';
-import type { RequestContext } from '../../context.js';
+import type { RoutedContext } from '../../context.js';
 import { reject, type Rejection } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { WebSocketForwarder } from './forward-ws.js';
@@ -46,8 +46,8 @@ export class Forwarder {
    * Forward an ordinary request. `hasBody`: the client sent a body (content-length > 0 or chunked),
    * streamed upstream as it arrives. `onFail` answers with a page when nothing was sent yet.
    */
-  web(ctx: RequestContext, res: ServerResponse, hasBody: boolean, onFail: (rej: Rejection) => void): void {
-    const app = ctx.app as AppConfig;
+  web(ctx: RoutedContext, res: ServerResponse, hasBody: boolean, onFail: (rej: Rejection) => void): void {
+    const app = ctx.app;
     const req = ctx.req;
     if (!this.apps.enter(app.name, app.maxInFlight)) {
       onFail(reject('service_unavailable', 'max_in_flight', { message: `${app.name} has ${app.maxInFlight} requests in flight (max_in_flight)` }));
@@ -89,7 +89,7 @@ export class Forwarder {
   }
 
   /** Forward a WebSocket upgrade (already authorized). */
-  upgrade(ctx: RequestContext, socket: Duplex, head: Buffer, onFail: (rej: Rejection) => void): void {
+  upgrade(ctx: RoutedContext, socket: Duplex, head: Buffer, onFail: (rej: Rejection) => void): void {
     this.ws.forward(ctx, socket, head, onFail);
   }
 

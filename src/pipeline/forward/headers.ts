@@ -2,7 +2,8 @@
 // headers go first (including every header the client named in Connection), then the gateway adds
 // its own — so no client can spoof an identity or make the gateway drop one of its headers.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RequestContext } from '../../context.js';
+import type { RoutedContext } from '../../context.js';
+import type { Identity } from '../../policy/types.js';
 import type { Services } from '../services.js';
 
 /**
@@ -40,9 +41,9 @@ const NEVER_NOMINATED = new Set(['host', 'content-length', 'transfer-encoding'])
  * Returns whether the client sends a body (content-length > 0, or chunked): the forwarder frames
  * it again upstream, so transfer-encoding itself is never copied.
  */
-export function prepareUpstreamHeaders(ctx: RequestContext, s: Services, trustedPeer: boolean): boolean {
+export function prepareUpstreamHeaders(ctx: RoutedContext, s: Services, trustedPeer: boolean): boolean {
   const src = ctx.req.headers;
-  const app = ctx.app as NonNullable<RequestContext['app']>;
+  const app = ctx.app;
   const nominated = nominatedHopByHop(src.connection);
   const country = !trustedPeer && ctx.config.countryHeader ? ctx.config.countryHeader : null; // lowercased at load
   const dropCredentials = !app.passCredentials;
@@ -81,7 +82,7 @@ export function prepareUpstreamHeaders(ctx: RequestContext, s: Services, trusted
   out['x-forwarded-proto'] = ctx.proto;
   out['x-request-id'] = ctx.requestId;
 
-  if (ctx.identity && ctx.decision?.outcome === 'allow') injectIdentity(out, ctx, s);
+  if (ctx.identity && ctx.decision?.outcome === 'allow') injectIdentity(out, ctx, ctx.identity, s);
   ctx.req.headers = out;
   return hasBody;
 }
@@ -117,9 +118,9 @@ function withoutSessionCookie(cookie: string | undefined, name: string): string 
   return kept || undefined;
 }
 
-export function injectIdentity(h: IncomingHttpHeaders, ctx: RequestContext, s: Services): void {
-  const identity = ctx.identity as NonNullable<RequestContext['identity']>;
-  const app = ctx.app as NonNullable<RequestContext['app']>;
+/** The trusted identity headers (and assertion) for an allowed request with an identity. */
+export function injectIdentity(h: IncomingHttpHeaders, ctx: RoutedContext, identity: Identity, s: Services): void {
+  const app = ctx.app;
   const { email, userId: sub, groups, assertion } = s.assertions.upstream(identity, app.audience, app.jwtAssertion);
   if (email) h['x-gatehouse-user-email'] = email;
   if (sub) h['x-gatehouse-user-id'] = sub;

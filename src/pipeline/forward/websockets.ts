@@ -4,14 +4,14 @@
 // safety net (expiry, per-app cutoffs). A refused connection gets a close frame (4403, or 4401 when
 // the session itself is gone) before its socket is destroyed.
 import type { Duplex } from 'node:stream';
-import type { RequestContext } from '../../context.js';
+import type { RoutedContext } from '../../context.js';
 import type { RevocationSet } from '../../auth/revocations.js';
 import type { IdentityOverlay } from '../../identity/overlay.js';
 import { evaluate } from '../../policy/evaluate.js';
 import type { Identity } from '../../policy/types.js';
 
 interface Connection {
-  ctx: RequestContext;
+  ctx: RoutedContext;
   /** Null on a public (bypass) route: nothing to re-decide, but a shutdown still says goodbye. */
   identity: Identity | null;
   app: string;
@@ -54,8 +54,7 @@ export class WebSocketRegistry {
     return this.open.size;
   }
 
-  track(ctx: RequestContext, socket: Duplex): void {
-    if (!ctx.app) return;
+  track(ctx: RoutedContext, socket: Duplex): void {
     const conn: Connection = { ctx, identity: ctx.identity ?? null, app: ctx.app.name, socket };
     this.open.add(conn);
     socket.once('close', () => this.open.delete(conn));
@@ -79,8 +78,7 @@ export class WebSocketRegistry {
     for (const conn of this.open) {
       if (!conn.identity || conn.identity.sessionId !== sessionId) continue;
       conn.identity = this.identities.apply(this.identities.baseOf(conn.identity));
-      const app = conn.ctx.app as NonNullable<RequestContext['app']>;
-      const decision = evaluate(app.compiled, conn.identity, conn.ctx.facts, { quiet: true });
+      const decision = evaluate(conn.ctx.app.compiled, conn.identity, conn.ctx.facts, { quiet: true });
       if (decision.outcome === 'deny') {
         this.end(conn, WS_CLOSE_FORBIDDEN, 'access no longer allowed');
         closed++;
