@@ -13,6 +13,7 @@ import { installAdminApi } from './admin/install.js';
 import { installConsole } from './console/install.js';
 import { installScim } from './identity/scim/install.js';
 import { installSsf } from './identity/ssf/install.js';
+import { followUsersFiles } from './identity/users-file.js';
 import { RemoteJwks } from './auth/remote-jwks.js';
 import cluster from 'node:cluster';
 import { bridgeRevocations, superviseWorkers, workerId } from './process/cluster.js';
@@ -94,7 +95,7 @@ export async function start(args: string[]): Promise<number> {
       extend: async (g) => {
         bridgeRevocations(g.services.revocations);
         bridgeMetrics(g.services.metrics, workerId() === 1);
-        await installLogin(g);
+        followUsersFiles((await installLogin(g)).registry, g.identityChanges, g.logger);
         installAdminApi(g);
         installConsole(g);
         await installScim(g);

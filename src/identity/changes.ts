@@ -19,7 +19,9 @@ export type SessionMatch =
    */
   | { issuer: string; subject: string }
   /** Every session an OIDC provider's own session (`sid`, OIDC Back-Channel Logout) started. */
-  | { provider: string; sid: string };
+  | { provider: string; sid: string }
+  /** Every session of this subject signed in through this identity provider (a local_users file's user). */
+  | { provider: string; subject: string };
 
 /** Who changed the identity (recorded with every change, and a metric label). */
 export type ChangeSource = 'login' | 'refresh' | 'scim' | 'backchannel' | 'ssf' | 'users_file' | 'admin' | 'posture';
@@ -72,5 +74,6 @@ export function describeMatch(m: SessionMatch): string {
   if ('sessionId' in m) return `session ${m.sessionId}`;
   if ('email' in m) return `email ${m.email}`;
   if ('sid' in m) return `provider ${m.provider} sid ${m.sid}`;
+  if ('provider' in m) return `provider ${m.provider} subject ${m.subject}`;
   return `issuer ${m.issuer} subject ${m.subject}`;
 }

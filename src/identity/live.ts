@@ -113,6 +113,7 @@ export class LiveIdentity implements IdentityChanges {
     if ('sessionId' in m) return { id: m.sessionId };
     if ('email' in m) return { email: m.email };
     if ('sid' in m) return { idp: m.provider, sid: m.sid };
+    if ('provider' in m) return { userId: m.subject, issuers: [], idps: [m.provider] };
     return { userId: m.subject, issuers: [m.issuer], idps: this.d.providersWithIssuer(m.issuer) };
   }
 }

@@ -1,16 +1,21 @@
 // The identity providers of each config snapshot. A provider whose configuration did not change
 // survives a reload (its discovery result, users file watcher and TOTP replay guard stay); changed
 // or removed ones are closed. Lookups are synchronous: a snapshot's providers are built on first use.
+import { EventEmitter } from 'node:events';
 import type { AppConfig, GatewayConfig, IdentityProviderConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { LocalProvider } from './local.js';
+import type { LocalUser } from './users-file.js';
 import { OidcProvider } from './oidc.js';
 import type { SignInState } from '../store/types.js';
 import type { LoginThrottle } from './throttle.js';
 
 export type Provider = OidcProvider | LocalProvider;
 
-export class ProviderRegistry {
+type Users = ReadonlyMap<string, LocalUser>;
+
+/** `usersChanged`: a local_users provider's file changed (the composition root applies it to live sessions). */
+export class ProviderRegistry extends EventEmitter<{ usersChanged: [providerId: string, before: Users, after: Users] }> {
   private live = new Map<string, Provider>();
   private readonly snapshots = new WeakMap<GatewayConfig, Map<string, Provider>>();
   private readonly starting = new Set<Promise<void>>();
@@ -19,7 +24,9 @@ export class ProviderRegistry {
     private readonly logger: Logger,
     private readonly throttle: LoginThrottle,
     private readonly state: SignInState,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Provider id → provider for this config snapshot. */
   providersFor(config: GatewayConfig): Map<string, Provider> {
@@ -68,6 +75,7 @@ export class ProviderRegistry {
       return p;
     }
     const p = new LocalProvider(cfg, this.throttle, this.logger, this.state);
+    p.users.on('changed', (before, after) => this.emit('usersChanged', cfg.id, before, after));
     const started = p.start().catch((err: unknown) => this.logger.error({ err, idp: cfg.id }, 'users file could not be loaded'));
     this.starting.add(started);
     void started.finally(() => this.starting.delete(started));

@@ -2,6 +2,7 @@
 // reloaded when it changes — fs.watch for promptness plus a cheap async stat before each sign-in,
 // because watchers miss events on some file systems. A broken edit keeps the last good set.
 // All reads are async: nothing here blocks the event loop.
+import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
@@ -20,6 +21,8 @@ export interface LocalUser {
   passwordHash: string;
   /** Base32 TOTP secret: when set, a one-time code is required (amr gets "mfa"). */
   totpSecret?: string;
+  /** `disabled: true`: cannot sign in, and their live sessions are revoked. */
+  disabled?: true;
 }
 
 export interface ParsedUsers {
@@ -49,17 +52,19 @@ export function parseUsers(text: string): ParsedUsers {
       groups: (u.groups as string[] | undefined) ?? [],
       passwordHash: u.password_hash as string,
       ...(typeof u.totp_secret === 'string' ? { totpSecret: u.totp_secret.replace(/\s+/g, '').toUpperCase() } : {}),
+      ...(u.disabled === true ? { disabled: true as const } : {}),
     });
   });
   return { users, problems };
 }
 
 function entryProblem(u: Record<string, unknown>): string | null {
-  const known = ['email', 'name', 'groups', 'password_hash', 'totp_secret'];
+  const known = ['email', 'name', 'groups', 'password_hash', 'totp_secret', 'disabled'];
   const unknown = Object.keys(u).find((k) => !known.includes(k));
   if (unknown) return `unknown key "${unknown}" (known: ${known.join(', ')})`;
   if (typeof u.email !== 'string' || !/^[^@\s]+@[^@\s]+$/.test(u.email)) return 'email must be an address';
   if (u.name !== undefined && typeof u.name !== 'string') return 'name must be a string';
+  if (u.disabled !== undefined && typeof u.disabled !== 'boolean') return 'disabled must be true or false';
   if (u.groups !== undefined && !(Array.isArray(u.groups) && u.groups.every((g) => typeof g === 'string'))) return 'groups must be a list of names';
   if (typeof u.password_hash !== 'string' || !isSecretHash(u.password_hash)) return 'password_hash must be the output of `gatehouse users hash-password`';
   if (u.totp_secret !== undefined) {
@@ -73,9 +78,11 @@ function entryProblem(u: Record<string, unknown>): string | null {
   return null;
 }
 
-export class UsersFile {
+/** `changed` (before, after): a reload changed the users (not the first load); live sessions follow (identity/users-file.ts). */
+export class UsersFile extends EventEmitter<{ changed: [before: ReadonlyMap<string, LocalUser>, after: ReadonlyMap<string, LocalUser>] }> {
   private users = new Map<string, LocalUser>();
   private signature = '';
+  private loaded = false;
   private pending: Promise<void> | null = null;
   private watcher: FSWatcher | null = null;
   private debounce: NodeJS.Timeout | null = null;
@@ -83,7 +90,9 @@ export class UsersFile {
   constructor(
     readonly file: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    super();
+  }
 
   /** First load, then watch. A missing file is a warning: the provider simply has no users yet. */
   async start(): Promise<void> {
@@ -101,8 +110,10 @@ export class UsersFile {
     }
   }
 
+  /** A user who may sign in (a disabled one is as unknown). */
   get(email: string): LocalUser | undefined {
-    return this.users.get(normEmail(email));
+    const u = this.users.get(normEmail(email));
+    return u?.disabled ? undefined : u;
   }
 
   /** Some user (for the dummy hash's parameters), if any. */
@@ -135,7 +146,11 @@ export class UsersFile {
     try {
       const parsed = parseUsers(await readFile(this.file, 'utf8'));
       for (const p of parsed.problems) this.logger.warn({ file: this.file }, `users file: ${p}; entry skipped`);
+      const before = this.users;
+      const first = this.loaded === false;
       this.users = parsed.users;
+      this.loaded = true;
+      if (!first) this.emit('changed', before, parsed.users);
       this.logger.info({ file: this.file, users: parsed.users.size }, 'users file loaded');
     } catch (err) {
       this.logger.error({ file: this.file, error: (err as Error).message }, 'users file is not valid YAML; keeping the last good users');
