@@ -50,7 +50,7 @@ export const ROOMS = {
   },
   // The outer rooms get small interfaces (AdminDeps, LoginHost), never the gateway.
   admin: { uses: ['config', 'policy', 'store', 'cli-args', ...LEAVES], types: ['audit', 'auth', 'metrics', 'context'] },
-  login: { uses: ['admin', 'audit', 'auth', 'config', 'context', 'pages', 'pipeline', 'policy', 'routing', ...LEAVES], types: ['store', 'process'] },
+  login: { uses: ['admin', 'audit', 'auth', 'config', 'context', 'pages', 'pipeline', 'policy', 'process', 'routing', ...LEAVES], types: ['store'] },
   console: { uses: ['admin', 'pages', 'config', 'policy', 'context', ...LEAVES], types: ['store', 'audit', 'auth'] },
   process: { uses: ['pipeline', 'config', 'auth', 'metrics', 'context', ...LEAVES], types: ['store'] },
   // The composition root wires every room; the CLI starts it.

@@ -2,16 +2,13 @@
 // spreads connections): the IdP's callback, the form POST and the handoff rarely reach the worker
 // that started the sign-in. So sign-in state — flows, handoff codes, failure counts, used TOTP
 // steps — is applied locally and sent to the other workers through the primary (cluster.ts relays
-// every {gatehouse: …} message). Single worker: no channel, nothing is sent.
+// the `login` kind of process/messages.ts). Single worker: no channel, nothing is sent.
 import cluster from 'node:cluster';
+import { isMessage, type MessageOf } from '../process/messages.js';
 
 export const LOGIN_MESSAGE = 'login';
 
-interface Message {
-  gatehouse: typeof LOGIN_MESSAGE;
-  topic: string;
-  data: unknown;
-}
+type Message = MessageOf<typeof LOGIN_MESSAGE>;
 
 /** How messages reach the other workers (a test wires two Peers together). */
 export interface Channel {
@@ -32,9 +29,8 @@ export class Peers {
 
   constructor(private readonly channel: Channel | null = clusterChannel()) {
     channel?.onMessage((m) => {
-      const msg = m as Partial<Message> | null;
-      if (msg?.gatehouse !== LOGIN_MESSAGE || typeof msg.topic !== 'string') return;
-      this.handlers.get(msg.topic)?.(msg.data);
+      if (!isMessage(m, LOGIN_MESSAGE) || typeof m.topic !== 'string') return;
+      this.handlers.get(m.topic)?.(m.data);
     });
   }
 

@@ -4,22 +4,17 @@
 // see metrics.ts) and hands the text back. A worker that does not answer within a second is left
 // out rather than stalling the scrape; if the primary does not answer, worker 1 serves its own.
 import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import { AggregatorRegistry } from 'prom-client';
 import type { Metrics } from '../metrics.js';
-
-type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+import { isMessage, type MessageOf, type MetricsJson, type ProcessMessage } from './messages.js';
 
 const WORKER_ANSWER_MS = 1000;
 const PRIMARY_ANSWER_MS = 3000;
 
-type MetricsMessage =
-  | { gatehouse: 'metrics-collect'; id: number } // worker 1 → primary
-  | { gatehouse: 'metrics-request'; id: number } // primary → every worker
-  | { gatehouse: 'metrics-json'; id: number; json: MetricsJson } // worker → primary
-  | { gatehouse: 'metrics-result'; id: number; text: string | null }; // primary → worker 1
+/** The metrics round's messages (process/messages.ts has who sends which). */
+type MetricsMessage = MessageOf<'metrics-collect' | 'metrics-request' | 'metrics-json' | 'metrics-result'>;
 
-const isMetricsMessage = (m: unknown): m is MetricsMessage =>
-  typeof m === 'object' && m !== null && typeof (m as { gatehouse?: unknown }).gatehouse === 'string' && (m as { gatehouse: string }).gatehouse.startsWith('metrics-');
+const isMetricsMessage = (m: unknown): m is MetricsMessage => isMessage(m, 'metrics-collect', 'metrics-request', 'metrics-json', 'metrics-result');
 
 interface Round {
   waiting: Set<Worker>;
@@ -34,7 +29,7 @@ let nextRound = 0;
  * In the primary: handles a metrics message from worker `from`; false when `m` is not one (the
  * caller relays it as usual).
  */
-export function handleMetricsMessage(from: Worker, m: unknown, workers: () => Worker[]): boolean {
+export function handleMetricsMessage(from: Worker, m: ProcessMessage, workers: () => Worker[]): boolean {
   if (!isMetricsMessage(m)) return false;
   if (m.gatehouse === 'metrics-collect') collect(from, m.id, workers());
   else if (m.gatehouse === 'metrics-json') {

@@ -4,21 +4,10 @@
 // sign-in state (login/peers.ts), forwards SIGHUP, and on SIGTERM/SIGINT lets every worker drain
 // before exiting 0.
 import cluster, { type Worker } from 'node:cluster';
-import type { RevocationEvent, RevocationSet } from '../auth/revocations.js';
+import type { RevocationSet } from '../auth/revocations.js';
 import { handleMetricsMessage } from './cluster-metrics.js';
 import type { Logger } from '../log.js';
-
-interface RevokedMessage {
-  gatehouse: 'revoked';
-  event: RevocationEvent;
-}
-
-const isRevokedMessage = (m: unknown): m is RevokedMessage =>
-  typeof m === 'object' && m !== null && (m as { gatehouse?: unknown }).gatehouse === 'revoked';
-
-/** Any worker-to-workers message (revocations; sign-in state, see login/peers.ts): relayed as is. */
-const isGatehouseMessage = (m: unknown): m is { gatehouse: string } =>
-  typeof m === 'object' && m !== null && typeof (m as { gatehouse?: unknown }).gatehouse === 'string';
+import { isMessage, isProcessMessage, RELAYED, type ProcessMessage } from './messages.js';
 
 /** Worker 1 also serves the admin listener (one admin API, one /metrics for the deployment: cluster-metrics.ts). */
 export const workerId = (): number => Number(process.env.GATEHOUSE_WORKER_ID ?? '1');
@@ -31,8 +20,10 @@ export function superviseWorkers(count: number, logger: Logger): Promise<number>
     const w = cluster.fork({ GATEHOUSE_WORKER_ID: String(id) });
     ids.set(w, id);
     w.on('message', (m: unknown) => {
-      if (!isGatehouseMessage(m)) return;
+      if (!isProcessMessage(m)) return;
       if (handleMetricsMessage(w, m, () => [...ids.keys()])) return;
+      // Worker-to-workers messages (revocations; sign-in state, see login/peers.ts): relayed as is.
+      if (!RELAYED.has(m.gatehouse)) return;
       for (const other of ids.keys()) if (other !== w && other.isConnected()) other.send(m);
     });
   };
@@ -69,10 +60,10 @@ export function bridgeRevocations(revocations: RevocationSet): void {
   if (!cluster.isWorker || !process.send) return;
   let applyingRemote = false;
   revocations.on('revoked', (event) => {
-    if (!applyingRemote) process.send?.({ gatehouse: 'revoked', event } satisfies RevokedMessage);
+    if (!applyingRemote) process.send?.({ gatehouse: 'revoked', event } satisfies ProcessMessage);
   });
   process.on('message', (m: unknown) => {
-    if (!isRevokedMessage(m)) return;
+    if (!isMessage(m, 'revoked')) return;
     applyingRemote = true;
     try {
       const e = m.event;
