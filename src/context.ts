@@ -80,3 +80,15 @@ export function outcomeOf(ctx: RequestContext): string | undefined {
   if (ctx.rejection?.code === 'unauthenticated') return 'unauthenticated';
   return ctx.decision?.outcome;
 }
+
+/** A request Node's HTTP parser refused before the pipeline saw it (400, 431 or 408). */
+export interface ParserError {
+  requestId: string;
+  code: 'bad_request' | 'headers_too_large' | 'request_timeout';
+  /** Node's code (HPE_HEADER_OVERFLOW, ERR_HTTP_REQUEST_TIMEOUT, HPE_INVALID_METHOD …) and message. */
+  cause: string;
+  clientIp: string;
+  /** From the request line when it could be read; '' otherwise. */
+  method: string;
+  path: string;
+}

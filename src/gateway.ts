@@ -201,7 +201,7 @@ export class Gateway implements AdminHost, LoginHost {
 
   private async listen(config: GatewayConfig, override: GatewayOptions['listen']): Promise<void> {
     const pipeline = new Pipeline(this.configs, this.services);
-    this.dataServer = createDataServer(config);
+    this.dataServer = createDataServer(config, (e) => this.services.recorder.parserError(e, this.configs.current.hash));
     this.dataServer.on('request', pipeline.handleRequest);
     this.dataServer.on('upgrade', pipeline.handleUpgrade);
     this.adminServer = createAdminServer(this.adminRouter, () => this.adminTokens, this.logger);

@@ -1,7 +1,7 @@
 // What the audit keeps of a request: its session (whole on first sight) and, for rejections or with
 // audit.record_allowed: all, its decision. Hands them to the batching writer and never waits.
 import { loginIdOf } from '../auth/session-token.js';
-import { isRouted, type RequestContext, type RoutedContext } from '../context.js';
+import { isRouted, type ParserError, type RequestContext, type RoutedContext } from '../context.js';
 import type { Rejection } from '../errors.js';
 import type { Identity } from '../policy/types.js';
 import type { RecordWriter } from './writer.js';
@@ -65,6 +65,27 @@ export class Recorder {
       reason: rej.code,
       reasons: [failureCause(ctx, rej)],
       configHash: ctx.config.hash,
+    });
+  }
+
+  /** A request Node's parser refused (400, 408, 431): no app, no session, but a findable id. */
+  parserError(e: ParserError, configHash: string): void {
+    this.writer.decision({
+      requestId: e.requestId,
+      time: Date.now(),
+      app: '',
+      sessionId: null,
+      email: null,
+      method: e.method,
+      host: '',
+      path: e.path,
+      clientIp: e.clientIp,
+      outcome: 'error',
+      policy: null,
+      reason: e.code,
+      reasons: [e.cause],
+      configHash,
+      identityVersion: null,
     });
   }
 

@@ -10,6 +10,8 @@ import net from 'node:net';
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { ParserError } from '../context.js';
 import type { GatewayConfig } from '../config/types.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WebSocketRegistry } from '../pipeline/forward/websockets.js';
@@ -69,7 +71,7 @@ export async function drain(server: http.Server, websockets: WebSocketRegistry, 
 }
 
 /** The data listener (http or https with optional client certificates), its limits applied. */
-export function createDataServer(config: GatewayConfig): http.Server {
+export function createDataServer(config: GatewayConfig, onParserError: (e: ParserError) => void = () => undefined): http.Server {
   const serverOpts: http.ServerOptions = {
     maxHeaderSize: config.limits.maxHeaderSize,
     // How often Node checks headers_timeout and request_timeout: fixed at start, so no shorter
@@ -87,11 +89,20 @@ export function createDataServer(config: GatewayConfig): http.Server {
     : http.createServer(serverOpts);
   applyServerLimits(server, config);
   server.maxHeadersCount = MAX_HEADER_COUNT + 1; // one more, so that too many is seen and refused
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+  server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex & { remoteAddress?: string }) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
-    // Malformed at the HTTP level (Node's parser refused it): no context, but still a request id.
+    // Malformed at the HTTP level (Node's parser refused it): no context, but still a request id,
+    // recorded as a decision so the administrator can look it up.
     const code = err.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request_timeout' : 'bad_request';
-    sendParserRejection(socket, code, randomUUID());
+    const requestId = randomUUID();
+    onParserError({ requestId, code, cause: `${err.code ?? 'parse error'}: ${err.message}`, clientIp: socket.remoteAddress ?? '', ...requestLine(err.rawPacket) });
+    sendParserRejection(socket, code, requestId);
   });
   return server;
+}
+
+/** Method and path (no query) of a refused request's first line, if it is one; never more. */
+function requestLine(raw: Buffer | undefined): { method: string; path: string } {
+  const m = /^([A-Z]{1,16}) (\/[\x21-\x7e]{0,1024}?)(?:\?[\x21-\x7e]*)? HTTP\/1\.[01]\r?\n/.exec(raw?.subarray(0, 1100).toString('latin1') ?? '');
+  return m ? { method: m[1] as string, path: m[2] as string } : { method: '', path: '' };
 }
