@@ -11,6 +11,7 @@ import net, { type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Browser } from './login/helpers/browser.js';
 import { localSignIn } from './login/helpers/flows.js';
+import { needsCommands } from './helpers/machine.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 t.setTimeout(300_000);
@@ -37,6 +38,7 @@ t.test('the runnable examples find something to run', async (t) => {
 });
 
 t.test('every runnable shell example runs against the demo', async (t) => {
+  if (!needsCommands(t, 'the runnable docs examples (test/docs.test.ts)', 'curl', 'jq')) return;
   const [data, admin, upstream] = [await freePort(), await freePort(), await freePort()];
   const dir = t.testdir({});
   cpSync(join(ROOT, 'gateway.example.yaml'), join(dir, 'gateway.example.yaml'));

@@ -1,6 +1,7 @@
-// `npm test`: tap, then one line for each thing this machine could not run and how to get it
-// (test/helpers/machine.ts writes them). tap's own output and exit code are passed through, so
-// .ci/run still reads tap's "# { total: … }" summary.
+// `npm test`: tap, then one line for each need this machine lacks (PostgreSQL, Chromium, nginx …):
+// why, how to get it and which test files did not run for it (test/helpers/machine.ts writes one
+// note per skipped file; they are grouped here). tap's own output and exit code are passed
+// through, so .ci/run still reads tap's "# { total: … }" summary.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,14 +12,21 @@ const missingFile = join(dir, 'missing.txt');
 const local = join(import.meta.dirname, '../node_modules/.bin/tap');
 const tap = spawn(existsSync(local) ? local : 'tap', process.argv.slice(2), { stdio: 'inherit', env: { ...process.env, GATEHOUSE_TEST_MISSING: missingFile } });
 const code = await new Promise((done) => tap.once('exit', (c, signal) => done(c ?? (signal ? 1 : 0))));
-let missing = [];
+let notes = [];
 try {
-  missing = [...new Set(readFileSync(missingFile, 'utf8').split('\n').filter(Boolean))];
+  notes = readFileSync(missingFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 } catch {
   // nothing was left out
 }
 rmSync(dir, { recursive: true, force: true });
-if (missing.length) {
-  process.stdout.write(`\nnpm test could not run everything on this machine (${missing.length}):\n${missing.map((l) => `- ${l}`).join('\n')}\n`);
+const byNeed = new Map();
+for (const n of notes) {
+  const seen = byNeed.get(n.need) ?? { ...n, whats: [] };
+  if (!seen.whats.includes(n.what)) seen.whats.push(n.what);
+  byNeed.set(n.need, seen);
+}
+if (byNeed.size) {
+  const lines = [...byNeed.values()].map((n) => `- ${n.need}: ${n.why}; to run ${n.whats.join(', ')}: ${n.how}.`);
+  process.stdout.write(`\nnpm test could not run everything on this machine (${byNeed.size} missing):\n${lines.join('\n')}\n`);
 }
 process.exitCode = code;

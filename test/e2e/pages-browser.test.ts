@@ -2,7 +2,7 @@
 // phone's width (375 px) and a laptop's (1280 px): the strict CSP lets the page's own stylesheet
 // and time script run and nothing else, nothing overflows sideways, and axe-core finds no serious
 // or critical accessibility violation. GATEHOUSE_SCREENSHOTS=<dir> keeps a screenshot of each page.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import t from 'tap';
@@ -11,8 +11,8 @@ import { chromium, type Page } from 'playwright-core';
 import { startStack, startUpstream } from '../helpers/stack.js';
 import { installLogin } from '../../src/login/install.js';
 import { usersYaml } from '../login/helpers/users.js';
+import { CHROMIUM, needsChromium } from '../helpers/machine.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SHOTS = process.env.GATEHOUSE_SCREENSHOTS;
 // One account per width: a one-time code is single use, so the second width must not reuse the
@@ -36,9 +36,7 @@ interface AxeResult {
 // is too tight when the machine is busy with other suites.
 t.setTimeout(300_000);
 
-if (!existsSync(CHROMIUM)) {
-  t.fail(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)`);
-} else {
+if (needsChromium(t, 'the page-look test (every page at 375 and 1280 px, axe-core)')) {
   const up = await startUpstream(t, (req, res) => {
     if (req.url === '/slow') return void setTimeout(() => res.end('late'), 3000);
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });

@@ -14,7 +14,8 @@ import { TOTP, Secret } from 'otpauth';
 import { loadKeySet } from '../../src/auth/keys.js';
 import { mintSessionToken } from '../../src/auth/session-token.js';
 import { startUpstream } from '../helpers/stack.js';
-import { postgresUnavailable, eventually } from '../helpers/pg.js';
+import { eventually } from '../helpers/pg.js';
+import { needsPostgres } from '../helpers/machine.js';
 import { CLUSTER_ADMIN_TOKEN, startScaleOutCluster, type ScaleOutCluster } from '../helpers/cluster.js';
 import { logged } from '../helpers/instances.js';
 import { Browser, parseForm, type Page } from '../login/helpers/browser.js';
@@ -27,9 +28,7 @@ const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
 t.setTimeout(300_000);
 const TOTP_SECRET = new Secret({ size: 20 }).base32;
 
-const unavailable = await postgresUnavailable();
-if (unavailable && !process.env.CI) t.plan(0, `${unavailable}: start it (see .ci/run) or set GATEHOUSE_TEST_POSTGRES`);
-else await tests();
+if (await needsPostgres(t, 'the scale-out test (three instances behind a balancer on one PostgreSQL)')) await tests();
 
 /** Each step on another instance than the one before. */
 function hops(c: ScaleOutCluster, from: number): string[] {

@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Test } from 'tap';
+import { CADDY, NGINX } from './machine.js';
 
 export const RECIPES = resolve(import.meta.dirname, '../../docs/forward-auth');
 
@@ -67,7 +68,7 @@ http {
 `;
   writeFileSync(join(dir, 'nginx.conf'), conf);
   const errorLog = join(dir, 'error.log');
-  const child = spawn('/usr/sbin/nginx', ['-p', dir, '-e', errorLog, '-c', join(dir, 'nginx.conf'), '-g', `daemon off; pid ${dir}/nginx.pid; error_log ${errorLog} info;`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(NGINX, ['-p', dir, '-e', errorLog, '-c', join(dir, 'nginx.conf'), '-g', `daemon off; pid ${dir}/nginx.pid; error_log ${errorLog} info;`], { stdio: ['ignore', 'ignore', 'pipe'] });
   const log = () => readText(errorLog);
   return started(t, child, port, log);
 }
@@ -93,7 +94,7 @@ http://:${port} {
 `;
   writeFileSync(join(dir, 'Caddyfile'), caddyfile);
   const env = { ...process.env, HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') };
-  const child = spawn('/usr/bin/caddy', ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { stdio: ['ignore', 'ignore', 'pipe'], env, cwd: dir });
+  const child = spawn(CADDY, ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { stdio: ['ignore', 'ignore', 'pipe'], env, cwd: dir });
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => {
     stderr = (stderr + c.toString()).slice(-20_000);
