@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { TOTP, Secret } from 'otpauth';
 import { chromium, type Page } from 'playwright-core';
-import { startStack, startUpstream } from '../helpers/stack.js';
+import { request, startStack, startUpstream } from '../helpers/stack.js';
 import { installLogin } from '../../src/login/install.js';
 import { usersYaml } from '../login/helpers/users.js';
 import { CHROMIUM, needsChromium } from '../helpers/machine.js';
@@ -37,8 +37,12 @@ interface AxeResult {
 t.setTimeout(300_000);
 
 if (needsChromium(t, 'the page-look test (every page at 375 and 1280 px, axe-core)')) {
+  // /hold keeps busy's one max_in_flight slot taken until the test lets go.
+  const held: Array<() => void> = [];
+  t.teardown(() => held.forEach((done) => done()));
   const up = await startUpstream(t, (req, res) => {
     if (req.url === '/slow') return void setTimeout(() => res.end('late'), 3000);
+    if (req.url === '/hold') return void held.push(() => res.end('held'));
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     res.end(`<!doctype html><title>app</title><h1 id="hello">Hello ${String(req.headers['x-gatehouse-user-email'])}</h1>`);
   });
@@ -56,6 +60,9 @@ if (needsChromium(t, 'the page-look test (every page at 375 and 1280 px, axe-cor
       admin: app('admin', { identity_providers: ['local'], policies: [{ name: 'admins', action: 'allow', include: [{ group: 'admins' }] }] }),
       dead: app('dead', { upstream: deadUrl, policies: open }),
       slow: app('slow', { policies: open, timeout: '1s' }),
+      busy: app('busy', { policies: open, max_in_flight: 1 }),
+      broken: app('broken', { policies: open }),
+      api: app('api', { identity_providers: [] }),
     },
     gateway: {
       session: { cookie: 'gatehouse_session', keys: './keys/session.jwks.json', secure_cookie: false },
@@ -76,6 +83,13 @@ if (needsChromium(t, 'the page-look test (every page at 375 and 1280 px, axe-cor
     },
   });
   const at = (host: string, path = '/') => `http://${host}.localhost:${stack.port}${path}`;
+  // A 500 needs a gateway bug: the forwarder fails, on purpose, for the app "broken" only.
+  const forwarder = stack.gw.services.forwarder;
+  const web = forwarder.web.bind(forwarder);
+  forwarder.web = (ctx, ...rest) => {
+    if (ctx.app?.name === 'broken') throw new Error('a bug, on purpose: the 500 page');
+    web(ctx, ...rest);
+  };
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -118,6 +132,11 @@ if (needsChromium(t, 'the page-look test (every page at 375 and 1280 px, axe-cor
       await page.goto(at('both', '/start'));
       await check('chooser', /Sign in/);
       t.match(await page.textContent('main'), /to continue to both/);
+
+      // An app no sign-in serves (token callers only): a browser without a session gets the 401 page.
+      const anonymous = await page.goto(at('api'));
+      t.equal(anonymous?.status(), 401);
+      await check('401', /Sign-in required/);
 
       await page.goto(at('whoami', '/hello'));
       await check('login', /Sign in/);
@@ -166,6 +185,17 @@ if (needsChromium(t, 'the page-look test (every page at 375 and 1280 px, axe-cor
       const late = await page.goto(at('slow', '/slow'));
       t.equal(late?.status(), 504);
       await check('504', /Gateway timeout/);
+      const failed = await page.goto(at('broken'));
+      t.equal(failed?.status(), 500);
+      await check('500', /Internal error/);
+      // busy's one slot is taken by a request the upstream holds: the browser's gets 503.
+      const holding = request(stack.port, { host: 'busy.localhost', path: '/hold' });
+      while (held.length === 0) await new Promise((r) => setTimeout(r, 20));
+      const full = await page.goto(at('busy'));
+      t.equal(full?.status(), 503);
+      await check('503', /Service unavailable/);
+      held.splice(0).forEach((done) => done());
+      t.equal((await holding).status, 200);
 
       await page.goto(at('whoami', '/.gatehouse/logout'));
       await check('signout', /Sign out/);
