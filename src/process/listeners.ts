@@ -56,6 +56,10 @@ export function listenOn(server: http.Server, addr: string): Promise<void> {
 export async function drain(server: http.Server, websockets: WebSocketRegistry, limits: { delayMs: number; timeoutMs: number }): Promise<void> {
   server.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => res.setHeader('connection', 'close'));
   if (limits.delayMs > 0) await sleep(limits.delayMs);
+  // Close from the check phase, right after a poll phase accepted every connection then waiting:
+  // one still in the kernel's accept queue when the listener closes is reset, not refused, so the
+  // balancer cannot retry it elsewhere (a timer fires before the poll phase, with the queue full).
+  await new Promise((resolve) => setImmediate(resolve));
   // Stop accepting, but leave idle keep-alive connections open: http.Server#close() would close them
   // at once (Node ≥ 19), and a client may be sending its next request on one at that very moment —
   // it would get a reset instead of an answer. Each is closed by its client (told `Keep-Alive:

@@ -47,8 +47,10 @@ async function rollingRestart(t: Test): Promise<void> {
   const c = await startScaleOutCluster(t, {
     gateway: {
       audit: { record_allowed: 'all' },
-      // As docs/scale-out.md recommends: /readyz fails 1 s (ten health checks) before connects are refused.
-      limits: { drain_delay: '1s', drain_timeout: '3s' },
+      // As docs/scale-out.md recommends: /readyz fails well before connects are refused. The test
+      // balancer polls every 100 ms, but on a busy machine a poll can take seconds; with 1 s two
+      // connections were still sent and sat in the accept queue as the listener closed (reset).
+      limits: { drain_delay: '5s', drain_timeout: '3s' },
     },
     apps: {
       app: { name: 'app', hosts: ['app.test'], upstream: up.url, policies: [{ name: 'staff', action: 'allow', include: [{ group: 'staff' }] }] },

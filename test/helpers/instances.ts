@@ -1,8 +1,9 @@
 // Gateway PROCESSES from dist/cli.js (built by `npm test`) for multi-instance tests: started in a
-// directory of their own files, followed through their JSON log, stopped with SIGTERM (SIGKILL after
-// 5 s) at teardown.
+// directory of their own files, followed through their JSON log (a file in that directory), stopped
+// with SIGTERM (SIGKILL after 5 s) at teardown.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Test } from 'tap';
 import { eventually } from './pg.js';
 
@@ -19,10 +20,20 @@ export interface Instance {
   startMs: number;
 }
 
-/** Starts `gatehouse start` in `dir`; rejects if it is not listening within `startTimeoutMs` (default 60 s). */
+let started = 0;
+
+/**
+ * Starts `gatehouse start` in `dir`; rejects if it is not listening within `startTimeoutMs` (default
+ * 60 s). Its log goes to a file in `dir` that is read every 50 ms — not to a pipe: a gateway writes
+ * its log synchronously, so a pipe the (busy) test process does not empty fast enough would stall
+ * the gateway itself.
+ */
 export function startInstance(t: Test, name: string, dir: string, env: Record<string, string>, startTimeoutMs = 60_000): Promise<Instance> {
   const spawnedAt = performance.now();
-  const proc = spawn(process.execPath, [CLI, 'start', '--config', 'gateway.yaml'], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logFile = join(dir, `${name}-${++started}.log`);
+  const out = openSync(logFile, 'w');
+  const proc = spawn(process.execPath, [CLI, 'start', '--config', 'gateway.yaml'], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', out, 'pipe'] });
+  closeSync(out);
   t.teardown(() => stopInstance(proc));
   const lines: string[] = [];
   let stderr = '';
@@ -32,9 +43,12 @@ export function startInstance(t: Test, name: string, dir: string, env: Record<st
       () => reject(new Error(`${name} did not start within ${startTimeoutMs / 1000} s: ${stderr}${lines.slice(-5).join('\n')}`)),
       startTimeoutMs,
     );
+    const fd = openSync(logFile, 'r');
     let buf = '';
-    proc.stdout?.on('data', (d) => {
-      buf += d;
+    let offset = 0;
+    const chunk = Buffer.alloc(1 << 16);
+    const read = (): void => {
+      for (let n; (n = readSync(fd, chunk, 0, chunk.length, offset)) > 0; offset += n) buf += chunk.toString('utf8', 0, n);
       let i;
       while ((i = buf.indexOf('\n')) !== -1) {
         const line = buf.slice(0, i);
@@ -49,8 +63,12 @@ export function startInstance(t: Test, name: string, dir: string, env: Record<st
           resolveStart({ name, proc, port: Number(new URL(msg.data as string).port), admin: msg.admin as string, lines, startMs });
         }
       }
-    });
+    };
+    const tail = setInterval(read, 50);
     proc.once('exit', (code, signal) => {
+      clearInterval(tail);
+      read();
+      closeSync(fd);
       clearTimeout(timer);
       reject(new Error(`${name} exited before listening (${signal ?? `code ${code}`}): ${stderr}${lines.slice(-5).join('\n')}`));
     });
