@@ -50,7 +50,10 @@ async function rollingRestart(t: Test): Promise<void> {
       // As docs/scale-out.md recommends: /readyz fails well before connects are refused. The test
       // balancer polls every 100 ms, but on a busy machine a poll can take seconds; with 1 s two
       // connections were still sent and sat in the accept queue as the listener closed (reset).
-      limits: { drain_delay: '5s', drain_timeout: '3s' },
+      // drain_timeout above keep_alive_timeout (5 s): an idle keep-alive connection is then closed as
+      // idle (the client was told its timeout), never cut by the drain's end while a request may be on
+      // its way; with 3 s a busy client's late idle timer let three requests meet the cut.
+      limits: { drain_delay: '5s', drain_timeout: '10s' },
     },
     apps: {
       app: { name: 'app', hosts: ['app.test'], upstream: up.url, policies: [{ name: 'staff', action: 'allow', include: [{ group: 'staff' }] }] },
