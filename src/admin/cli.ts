@@ -10,7 +10,7 @@ export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:9901';
 
 const USAGE: Record<string, string> = {
   sessions: 'gatehouse sessions list [--email E] [--user SUB] [--app A] [--active] [--limit N] [--cursor C] | show ID | revoke ID [--reason R]',
-  users: 'gatehouse users list | show EMAIL | logout EMAIL [--reason R]',
+  users: 'gatehouse users list [--limit N] [--cursor C] | show EMAIL | logout EMAIL [--reason R]',
   decisions: 'gatehouse decisions [--request-id ID] [--email E] [--app A] [--outcome O] [--since 1h] [--session-id ID] [--limit N] [--cursor C]',
   login: 'gatehouse login lockouts [list] | login lockouts lift user|ip KEY',
   'policy-test': 'gatehouse policy-test --app APP (--email E | --session-id ID | --identity JSON | --file APP.yaml [--since 24h]) [--ip IP] [--country CC]',
@@ -162,13 +162,13 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   users: {
-    options: { reason: str },
+    options: { reason: str, limit: str, cursor: str },
     async run(api, c) {
       const sub = c.positionals[0] ?? 'list';
       if (sub === 'list') {
-        const body = await api.call('GET', '/admin/users');
+        const body = await api.call('GET', '/admin/users' + qs(c.values, { limit: 'limit', cursor: 'cursor' }));
         const rows = body.users as Row[];
-        const text = rows.length ? table(rows, [['EMAIL', 'email'], ['NAME', 'name'], ['ACTIVE SESSIONS', 'active_sessions'], ['LAST SEEN', 'last_seen_at']]) : 'no users\n';
+        const text = rows.length ? table(rows, [['EMAIL', 'email'], ['NAME', 'name'], ['ACTIVE SESSIONS', 'active_sessions'], ['LAST SEEN', 'last_seen_at']]) + more(body.next_cursor) : 'no users\n';
         return { body, text };
       }
       if (sub === 'show') {
