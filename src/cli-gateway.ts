@@ -16,7 +16,7 @@ import { installSsf } from './identity/ssf/install.js';
 import { followUsersFiles } from './identity/users-file.js';
 import { RemoteJwks } from './auth/remote-jwks.js';
 import cluster from 'node:cluster';
-import { bridgeRevocations, superviseWorkers, workerId } from './process/cluster.js';
+import { bridgeIdentities, bridgeRevocations, superviseWorkers, workerId } from './process/cluster.js';
 import { bridgeMetrics } from './process/cluster-metrics.js';
 import { HeapGovernor, operatorHeapFlags } from './process/heap.js';
 import { parseCommandArgs, UsageError } from './cli-args.js';
@@ -94,6 +94,7 @@ export async function start(args: string[]): Promise<number> {
       admin: workerId() === 1,
       extend: async (g) => {
         bridgeRevocations(g.services.revocations);
+        bridgeIdentities(g.services.identities);
         bridgeMetrics(g.services.metrics, workerId() === 1);
         followUsersFiles((await installLogin(g)).registry, g.identityChanges, g.logger);
         installAdminApi(g);

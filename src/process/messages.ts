@@ -5,6 +5,7 @@
 //   kind              from → to                                  what
 //   revoked           worker → primary → every other worker      a revocation (cluster.ts)
 //   login             worker → primary → every other worker      sign-in state (login/peers.ts)
+//   identity          worker → primary → every other worker      a live identity change (cluster.ts)
 //   metrics-collect   worker 1 → primary                         a /metrics scrape began (cluster-metrics.ts)
 //   metrics-request   primary → every worker                     send me your metrics
 //   metrics-json      worker → primary                           my metrics (prom-client JSON)
@@ -17,6 +18,8 @@ export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 export type ProcessMessage =
   | { gatehouse: 'revoked'; event: RevocationEvent }
   | { gatehouse: 'login'; topic: string; data: unknown }
+  /** `state`: identity/overlay.ts LiveState (its version orders the changes). */
+  | { gatehouse: 'identity'; sessionId: string; state: { version: number } }
   | { gatehouse: 'metrics-collect'; id: number }
   | { gatehouse: 'metrics-request'; id: number }
   | { gatehouse: 'metrics-json'; id: number; json: MetricsJson }
@@ -25,10 +28,10 @@ export type ProcessMessage =
 export type MessageKind = ProcessMessage['gatehouse'];
 export type MessageOf<K extends MessageKind> = Extract<ProcessMessage, { gatehouse: K }>;
 
-const KINDS: ReadonlySet<string> = new Set<MessageKind>(['revoked', 'login', 'metrics-collect', 'metrics-request', 'metrics-json', 'metrics-result']);
+const KINDS: ReadonlySet<string> = new Set<MessageKind>(['revoked', 'login', 'identity', 'metrics-collect', 'metrics-request', 'metrics-json', 'metrics-result']);
 
 /** Messages the primary passes on, as they are, to every other worker. */
-export const RELAYED: ReadonlySet<string> = new Set<MessageKind>(['revoked', 'login']);
+export const RELAYED: ReadonlySet<string> = new Set<MessageKind>(['revoked', 'login', 'identity']);
 
 /** Is `m` one of ours? (The IPC channel may carry other modules' messages.) */
 export function isProcessMessage(m: unknown): m is ProcessMessage {
