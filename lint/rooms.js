@@ -43,7 +43,8 @@ export const ROOMS = {
   audit: { uses: ['auth', 'policy', 'context', ...LEAVES], types: ['store', 'identity', 'config'] },
   // SCIM mounts on the admin listener: identity/ uses admin's router and token file.
   identity: { uses: ['store', 'policy', 'config', 'admin', 'context', ...LEAVES], types: ['auth'] },
-  devices: { uses: ['store', 'policy', 'config', 'auth', 'context', ...LEAVES], types: [] },
+  // Device identity: pages and JSON steps on app hosts (beside login), admin routes, identity changes.
+  devices: { uses: ['admin', 'login', 'pages', 'store', 'policy', 'config', 'auth', 'context', ...LEAVES], types: ['identity', 'pipeline', 'store'] },
   pipeline: {
     uses: ['context', 'metrics', 'pages', 'policy', 'routing', 'config', 'auth', 'audit', 'identity', ...LEAVES],
     types: ['store'],

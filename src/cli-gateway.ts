@@ -15,6 +15,7 @@ import { installScim } from './identity/scim/install.js';
 import { installSsf } from './identity/ssf/install.js';
 import { followUsersFiles } from './identity/users-file.js';
 import { RemoteJwks } from './auth/remote-jwks.js';
+import { installDevices } from './devices/install.js';
 import cluster from 'node:cluster';
 import { bridgeIdentities, bridgeRevocations, superviseWorkers, workerId } from './process/cluster.js';
 import { bridgeMetrics } from './process/cluster-metrics.js';
@@ -97,6 +98,7 @@ export async function start(args: string[]): Promise<number> {
         bridgeIdentities(g.services.identities);
         bridgeMetrics(g.services.metrics, workerId() === 1);
         followUsersFiles((await installLogin(g)).registry, g.identityChanges, g.logger);
+        await installDevices(g);
         installAdminApi(g);
         installConsole(g);
         await installScim(g);

@@ -8,11 +8,12 @@ import { evaluate } from '../policy/evaluate.js';
 import type { Identity, RequestFacts } from '../policy/types.js';
 import type { SessionRecord } from '../store/types.js';
 import { iso, presentDecisionResult } from './present.js';
+import { deviceWhatIf, WHAT_IF_DEVICE_KEYS } from './policy-test-device.js';
 import { caughtUp, fromStore, ipParam, knownApp, objectBody, optionalString, parseSince } from './params.js';
 import { HttpError, RawResponse, type AdminRouter } from './server.js';
 
 const MODES = ['identity', 'email', 'session_id'] as const;
-const TEST_KEYS = ['app', ...MODES, 'ip', 'country'];
+const TEST_KEYS = ['app', ...MODES, 'ip', 'country', ...WHAT_IF_DEVICE_KEYS];
 const WHAT_IF_KEYS = ['app', 'app_yaml', 'since'];
 const IDENTITY_KEYS = ['email', 'name', 'sub', 'idp', 'issuer', 'kind', 'groups', 'amr', 'auth_methods', 'claims', 'service_token', 'ip', 'country', 'certificate'];
 const KINDS: ReadonlyArray<Identity['kind']> = ['session', 'token', 'service'];
@@ -53,6 +54,8 @@ export function identityOf(s: SessionRecord): Identity {
   if (s.name !== null) id.name = s.name;
   if (s.idp !== null) id.idp = s.idp;
   if (s.kind === 'service') id.serviceToken = s.userId;
+  const device = (s.liveState as { device?: Identity['device'] } | null | undefined)?.device;
+  if (device) id.device = device;
   return id;
 }
 
@@ -127,13 +130,14 @@ async function testOne(deps: AdminDeps, body: Record<string, unknown>) {
   const country = optionalString(body, 'country');
   if (country !== undefined) facts.country = country.toUpperCase();
 
+  const device = deviceWhatIf(identity, facts, body, deps.config());
   const decision = evaluate(app.compiled, identity, facts, { explain: true });
   return {
     app: app.name,
     config_hash: deps.config().hash,
     ...presentDecisionResult(decision, identity),
     identity: identity && { kind: identity.kind, sub: identity.subject, email: identity.email ?? null, groups: identity.groups, idp: identity.idp ?? null, amr: identity.amr, issuer: identity.issuer },
-    facts: { ip: facts.clientIp || null, country: facts.country ?? null, certificate: facts.certificate ?? null },
+    facts: { ip: facts.clientIp || null, country: facts.country ?? null, certificate: facts.certificate ?? null, ...device },
     source,
   };
 }

@@ -1,7 +1,9 @@
 // JSON shaping for the admin API: store records (camelCase, epoch ms) → API objects (snake_case,
 // ISO-8601 times). The field names here are the contract: extend, never rename.
 import { ERRORS } from '../errors.js';
-import type { Decision, Identity, PolicyExplanation } from '../policy/types.js';
+import { DEFAULT_POSTURE_MAX_AGE_MS } from '../policy/device-selectors.js';
+import { presentBoundDevice } from './present-device.js';
+import type { Decision, DeviceFacts, Identity, PolicyExplanation } from '../policy/types.js';
 import type { AppActivity, DecisionRecord, IdentityChange, SessionRecord, UserSummary } from '../store/types.js';
 
 export function iso(ms: number): string;
@@ -107,8 +109,9 @@ export function presentSessionDetail(s: SessionRecord, activity: AppActivity[], 
 }
 
 /** One session's identity history (GET /admin/sessions/{id}): newest first. */
-export function presentSessionIdentity(s: SessionRecord, history: IdentityChange[]) {
-  return { identity_version: s.identityVersion ?? 0, identity_history: history.map(presentIdentityChange) };
+export function presentSessionIdentity(s: SessionRecord, history: IdentityChange[], postureMaxAgeMs = DEFAULT_POSTURE_MAX_AGE_MS) {
+  const bound = (s.liveState as { boundDevice?: DeviceFacts } | null | undefined)?.boundDevice;
+  return { identity_version: s.identityVersion ?? 0, identity_history: history.map(presentIdentityChange), bound_device: presentBoundDevice(bound, postureMaxAgeMs) };
 }
 
 export function presentDecision(d: DecisionRecord) {
@@ -162,7 +165,14 @@ export function describeChange(change: IdentityChange['change']): string {
   if (change.amr) parts.push(`auth methods ${change.amr.before.join(',') || '-'} → ${change.amr.after.join(',') || '-'}`);
   if (change.revoked) parts.push(`revoked (${change.revoked.reason})`);
   if (change.device) parts.push(`device ${change.device.id} ${change.device.before ?? 'unknown'} → ${change.device.after}`);
+  if (change.boundDevice) parts.push(describeDeviceChange(change.boundDevice));
   return parts.join('; ') || 'identity changed';
+}
+
+function describeDeviceChange(d: NonNullable<IdentityChange['change']['boundDevice']>): string {
+  if (d.before !== d.after) return d.after ? `device ${d.after} bound` : `device ${d.before ?? ''} unbound`;
+  const what = [...(d.posture?.length ? [`posture ${d.posture.join(', ')}`] : []), ...(d.approved !== undefined ? [d.approved ? 'approved' : 'unapproved'] : [])];
+  return `device ${d.after ?? ''} ${what.join('; ') || 'verified again'}`;
 }
 
 /** Structured change plus a human summary: "groups +admins since 2026-11-20". */
@@ -179,6 +189,7 @@ export function presentIdentityChange(c: IdentityChange) {
     ...(c.change.amr ? { auth_methods: c.change.amr } : {}),
     ...(c.change.revoked ? { revoked: c.change.revoked } : {}),
     ...(c.change.device ? { device: c.change.device } : {}),
+    ...(c.change.boundDevice ? { bound_device: c.change.boundDevice } : {}),
   };
 }
 

@@ -40,7 +40,7 @@ export function registerSessions(router: AdminRouter, deps: AdminDeps): void {
     const [activity, decisions, history] = await fromStore('read the session', () =>
       Promise.all([deps.store.sessionActivity(id), deps.store.listDecisions({ sessionId: id, limit: RECENT_DECISIONS }), deps.store.identities.sessionHistory(id)]),
     );
-    return { ...presentSessionDetail(session, activity, decisions.items), ...presentSessionIdentity(session, history) };
+    return { ...presentSessionDetail(session, activity, decisions.items), ...presentSessionIdentity(session, history, deps.config().posture?.maxAgeMs) };
   });
 
   router.add('DELETE', '/admin/sessions/:id', async (r) => {

@@ -3,6 +3,7 @@
 // does not hide the problems of the others. The result is only used when no problem was reported.
 import { cidrProblem, IpMatcher } from '../policy/ip.js';
 import { isLoopbackHost, normalizeHost, parseListen } from './hosts.js';
+import { resolveDevices } from './resolve-devices.js';
 import { resolveIdentityProviders, resolveServiceTokens, resolveTokenIssuers } from './resolve-auth.js';
 import { resolveSsfReceivers } from './resolve-ssf.js';
 import type { GatewayFileT } from './schema.js';
@@ -140,6 +141,7 @@ export async function resolveGateway(raw: GatewayFileT, s: Scope): Promise<Gatew
     serviceTokens,
     identityProviders,
     ssfReceivers,
+    ...resolveDevices(raw, s),
     login: {
       ...(loginHost ? { host: loginHost } : {}),
       lockoutThreshold: login?.lockout_threshold ?? DEFAULTS.login.lockoutThreshold,

@@ -21,6 +21,19 @@ const Cidr = Type.String({ minLength: 1, description: 'An IPv4 or IPv6 address o
 
 // ---------------------------------------------------------------- app files (apps/*.yaml)
 
+const PostureScalar = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
+const PostureBound = Type.Union([Type.String({ minLength: 1 }), Type.Number()], { description: 'A number or a version like 14.2 (compared part by part).' });
+const PostureRule = StrictObject(
+  {
+    fact: Type.String({ pattern: '^[a-z][a-z0-9_]*$', description: 'A posture fact: os, os_version, disk_encrypted, firewall, screen_lock, managed, serial, compliant, a posture.facts name, or ua_os, ua_os_version, ua_browser, ua_browser_version (client-claimed).' }),
+    equals: Type.Optional(PostureScalar),
+    in: Type.Optional(Type.Array(PostureScalar, { minItems: 1 })),
+    at_least: Type.Optional(PostureBound),
+    at_most: Type.Optional(PostureBound),
+  },
+  'A posture fact and exactly one comparison; an unknown or stale fact never matches.',
+);
+
 export const Rule = StrictObject(
   {
     everyone: Type.Optional(Type.Literal(true)),
@@ -44,6 +57,8 @@ export const Rule = StrictObject(
     ),
     service_token: Type.Optional(StringOrList),
     valid_certificate: Type.Optional(Type.Literal(true)),
+    device: Type.Optional(Type.Union([Type.Literal('enrolled'), Type.Literal('approved')], { description: 'The session proved an enrolled (or admin-approved) device with WebAuthn.' })),
+    posture: Type.Optional(PostureRule),
   },
   'A rule: exactly one selector.',
 );
@@ -230,6 +245,23 @@ export const GatewayFile = StrictObject(
     service_tokens: Type.Optional(Type.Array(ServiceToken)),
     identity_providers: Type.Optional(Type.Array(IdentityProvider)),
     ssf_receivers: Type.Optional(Type.Array(SsfReceiver, { description: 'Shared Signals (SSF/CAEP) transmitters whose Security Event Tokens change live sessions.' })),
+    devices: Type.Optional(
+      StrictObject({
+        approval: Type.Optional(Type.Union([Type.Literal('auto'), Type.Literal('admin')], { description: 'auto (default): an enrolled device is approved at once; admin: it is pending until an admin approves it.' })),
+        rp_id: Type.Optional(Type.String({ minLength: 1, description: 'WebAuthn relying party id: a domain every app host is within (e.g. corp.example); default: each app host.' })),
+      }),
+    ),
+    posture: Type.Optional(
+      StrictObject({
+        tokens_file: Type.Optional(Type.String({ description: 'Posture report tokens (lines `name: token`), besides GATEHOUSE_POSTURE_TOKEN; admin tokens also report.' })),
+        max_age: Type.Optional(Duration),
+        facts: Type.Optional(
+          Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]*$' }), Type.Union([Type.Literal('string'), Type.Literal('boolean'), Type.Literal('number'), Type.Literal('version')]), {
+            description: 'Custom posture facts and their types, e.g. {edr_running: boolean, agent_version: version}.',
+          }),
+        ),
+      }),
+    ),
     login: Type.Optional(
       StrictObject({
         host: Type.Optional(

@@ -155,6 +155,10 @@ export interface GatewayConfig {
   serviceTokens: ServiceTokenConfig[];
   identityProviders: IdentityProviderConfig[];
   ssfReceivers: SsfReceiverConfig[];
+  /** Device identity (src/devices): approval of newly enrolled devices, the WebAuthn RP id. */
+  devices?: { approval: 'auto' | 'admin'; rpId?: string };
+  /** Device posture reports: who may send them, how long a fact counts, custom facts' types. */
+  posture?: { tokensFile?: string; maxAgeMs: number; facts: Record<string, PostureFactType> };
   login: {
     /**
      * Where sign-in happens for every app (the IdP redirect URI is <scheme>://<host>/.gatehouse/callback);
@@ -168,6 +172,9 @@ export interface GatewayConfig {
   };
   apps: AppConfig[];
 }
+
+export type { PostureFactType } from '../policy/types.js';
+import type { PostureFactType } from '../policy/types.js';
 
 /** One problem found while loading: `file:line:col message`. */
 export interface ConfigProblem {

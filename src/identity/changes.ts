@@ -7,6 +7,8 @@
 //
 // This file is a contract the channels code against: extend it, never change a shape.
 
+import type { DeviceFacts } from '../policy/types.js';
+
 /** Which live sessions a change applies to. */
 export type SessionMatch =
   /** One session: the gateway session's jti, or the id of an external token's session. */
@@ -24,9 +26,9 @@ export type SessionMatch =
   | { provider: string; subject: string };
 
 /** Who changed the identity (recorded with every change, and a metric label). */
-export type ChangeSource = 'login' | 'refresh' | 'scim' | 'backchannel' | 'ssf' | 'users_file' | 'admin' | 'posture';
+export type ChangeSource = 'login' | 'refresh' | 'scim' | 'backchannel' | 'ssf' | 'users_file' | 'admin' | 'posture' | 'device';
 
-export const CHANGE_SOURCES: readonly ChangeSource[] = ['login', 'refresh', 'scim', 'backchannel', 'ssf', 'users_file', 'admin', 'posture'];
+export const CHANGE_SOURCES: readonly ChangeSource[] = ['login', 'refresh', 'scim', 'backchannel', 'ssf', 'users_file', 'admin', 'posture', 'device'];
 
 /**
  * What changes. Every field is optional; what is absent stays as it is. Each change is relative to
@@ -52,6 +54,8 @@ export interface IdentityPatch {
    * per device id with the session's identity for the device selectors to use.
    */
   device?: { id: string; compliance: string };
+  /** The device the session proved (device check), its new posture or approval; null unbinds it. */
+  boundDevice?: DeviceFacts | null;
 }
 
 export interface IdentityChanges {

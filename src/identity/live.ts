@@ -7,6 +7,7 @@ import type { Identity } from '../policy/types.js';
 import { diffIdentity } from '../store/identity-diff.js';
 import type { IdentityChange, SessionRecord, SessionSelector, Store } from '../store/types.js';
 import { describeMatch, type ChangeSource, type IdentityChanges, type IdentityPatch, type SessionMatch } from './changes.js';
+import { diffDevice } from './device-diff.js';
 import { liveIdentity, patchState, type IdentityOverlay, type LiveState } from './overlay.js';
 
 export interface LiveIdentityDeps {
@@ -89,6 +90,8 @@ export class LiveIdentity implements IdentityChanges {
     if (before.name !== after.name) change.claims = { changed: [...new Set([...(change.claims?.changed ?? []), 'name'])].sort() };
     const device = patch.device;
     if (device && prev.devices?.[device.id] !== device.compliance) change.device = { id: device.id, before: prev.devices?.[device.id] ?? null, after: device.compliance };
+    const bound = diffDevice(before.device, after.device);
+    if (bound) change.boundDevice = bound;
     if (Object.keys(change).length === 0) return 'same';
     next.version = prev.version + 1;
     const ok = await this.d.store.identities.write({

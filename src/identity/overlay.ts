@@ -6,7 +6,7 @@
 // the patched identity is built once per (cached identity, version) and then handed out as is —
 // no store read, no signature check, no allocation on a hit.
 import { EventEmitter } from 'node:events';
-import type { Identity } from '../policy/types.js';
+import type { DeviceFacts, Identity } from '../policy/types.js';
 import type { ChangeSource, IdentityPatch } from './changes.js';
 
 /** A session's changes relative to its token, as stored (JSON) and sent between instances. */
@@ -23,6 +23,8 @@ export interface LiveState {
   name?: string;
   /** Device id → compliance status (`compliant`, `not-compliant`), as last reported. */
   devices?: Record<string, string>;
+  /** The device bound to the session (device check), with its posture; absent: none. */
+  boundDevice?: DeviceFacts;
 }
 
 interface Entry {
@@ -44,6 +46,8 @@ export function patchState(prev: LiveState, patch: IdentityPatch, source: Change
   if (patch.amr) next.amr = [...patch.amr];
   if (patch.name !== undefined) next.name = patch.name;
   if (patch.device) next.devices = { ...prev.devices, [patch.device.id]: patch.device.compliance };
+  if (patch.boundDevice === null) delete next.boundDevice;
+  else if (patch.boundDevice) next.boundDevice = patch.boundDevice;
   return next;
 }
 
@@ -74,6 +78,7 @@ export function liveIdentity(base: Identity, state: LiveState): Identity {
     amr: state.amr ?? base.amr,
     ...(state.name !== undefined ? { name: state.name } : {}),
     claims,
+    ...(state.boundDevice ? { device: state.boundDevice } : {}),
   };
 }
 

@@ -27,9 +27,10 @@ function finish(ctx: RequestContext, res: ServerResponse, status: number, type: 
   res.end(ctx.req.method === 'HEAD' ? undefined : body);
 }
 
-export function sendHtml(ctx: RequestContext, res: ServerResponse, status: number, html: string, cookies: string[] = []): void {
+/** `csp`: PAGE_CSP, or a page's stricter-or-equal variant (the device pages also fetch from 'self'). */
+export function sendHtml(ctx: RequestContext, res: ServerResponse, status: number, html: string, cookies: string[] = [], csp = PAGE_CSP): void {
   securityHeaders(ctx, res, cookies);
-  res.setHeader('content-security-policy', PAGE_CSP);
+  res.setHeader('content-security-policy', csp);
   finish(ctx, res, status, 'text/html; charset=utf-8', html);
 }
 
@@ -47,7 +48,7 @@ export function redirect(ctx: RequestContext, res: ServerResponse, location: str
 }
 
 /** A page in the shared shell, with this request's id and time. `body` must already be escaped HTML. */
-export function page(ctx: RequestContext, title: string, body: string, opts: Pick<PageOptions, 'app' | 'wide'> = {}): string {
+export function page(ctx: RequestContext, title: string, body: string, opts: Pick<PageOptions, 'app' | 'wide' | 'scripts'> = {}): string {
   const app = opts.app === undefined ? (ctx.app?.name ?? null) : opts.app;
-  return renderPage({ title, body, requestId: ctx.requestId, time: Date.now(), app, ...(opts.wide ? { wide: true } : {}) });
+  return renderPage({ title, body, requestId: ctx.requestId, time: Date.now(), app, ...(opts.wide ? { wide: true } : {}), ...(opts.scripts ? { scripts: opts.scripts } : {}) });
 }

@@ -11,6 +11,9 @@ import { facts, timeHtml } from '../pages/template.js';
 import { esc, page, redirect, sendHtml, sendJson } from './html.js';
 import { errorPage, signOutForm } from './pages.js';
 import { IDENTITY_PATH, originOf } from './redirect.js';
+import { DEFAULT_POSTURE_MAX_AGE_MS } from '../policy/device-selectors.js';
+import { presentBoundDevice } from '../admin/present-device.js';
+import { deviceRows } from './identity-device.js';
 
 function wantsJson(ctx: RequestContext): boolean {
   const format = query(ctx).get('format');
@@ -67,6 +70,9 @@ export function describeIdentity(ctx: RequestContext, id: Identity, rec: Session
       ? { time: iso(rec.firstSeenAt), client_ip: rec.network.loginIp, user_agent: rec.network.loginUserAgent, country: rec.network.loginCountry }
       : null,
     this_request: { client_ip: ctx.clientIp, user_agent: ctx.req.headers['user-agent'] ?? null, country: ctx.facts.country ?? null },
+    device: presentBoundDevice(id.device, ctx.config.posture?.maxAgeMs ?? DEFAULT_POSTURE_MAX_AGE_MS),
+    // What the User-Agent header claims: anyone can send any, so policies treat it as a hint.
+    user_agent_facts: { source: 'user_agent', client_claimed: true, facts: ctx.facts.agent ?? {} },
     claims: id.claims,
     request_id: ctx.requestId,
   };
@@ -92,6 +98,7 @@ function identityPage(ctx: RequestContext, v: View, id: Identity, rec: SessionRe
   ];
   if (v.at_sign_in?.country) rows.push(['Country at sign-in', text(v.at_sign_in.country)]);
   rows.push(['Client address now', text(v.this_request.client_ip)]);
+  rows.push(...deviceRows(v.device, v.user_agent_facts.facts));
   return page(
     ctx,
     'Your identity',

@@ -22,7 +22,15 @@ export interface Asset {
 
 /** The page assets, by path: content-addressed, so they may be cached for a year. */
 export const TIME_SCRIPT_PATH = `/.gatehouse/assets/time-${sha256(TIME_SCRIPT, 'hex').slice(0, 12)}.js`;
-export const ASSETS: ReadonlyMap<string, Asset> = new Map([[TIME_SCRIPT_PATH, { type: 'text/javascript; charset=utf-8', body: Buffer.from(TIME_SCRIPT) }]]);
+const assets = new Map<string, Asset>([[TIME_SCRIPT_PATH, { type: 'text/javascript; charset=utf-8', body: Buffer.from(TIME_SCRIPT) }]]);
+export const ASSETS: ReadonlyMap<string, Asset> = assets;
+
+/** Adds a script a page loads (CSP script-src 'self'); returns its content-addressed path. */
+export function addScript(name: string, text: string): string {
+  const path = `/.gatehouse/assets/${name}-${sha256(text, 'hex').slice(0, 12)}.js`;
+  assets.set(path, { type: 'text/javascript; charset=utf-8', body: Buffer.from(text) });
+  return path;
+}
 export const ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
 /**

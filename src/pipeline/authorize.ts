@@ -3,6 +3,7 @@
 import { reject, type Rejection } from '../errors.js';
 import type { RoutedContext } from '../context.js';
 import { evaluate } from '../policy/evaluate.js';
+import { NO_DEVICE } from '../policy/device-selectors.js';
 import type { Services } from './services.js';
 
 export function authorize(ctx: RoutedContext, s: Services): Rejection | undefined {
@@ -15,12 +16,29 @@ export function authorize(ctx: RoutedContext, s: Services): Rejection | undefine
   if (decision.outcome === 'deny') {
     // Nothing allowed an anonymous caller: ask for credentials rather than refuse.
     if (identity === null && decision.reason === 'no_policy_matched') return unauthenticated(ctx, s);
+    if (needsDevice(identity, decision)) return deviceRequired(ctx);
     return reject('forbidden', decision.reason);
   }
   if (ctx.upgrade && ctx.credentialSource === 'cookie' && !originAllowed(ctx)) {
     return reject('forbidden', 'cross_site_websocket', { message: 'WebSocket connections with a session cookie must come from the app’s own origin.' });
   }
   return undefined;
+}
+
+/** Nothing allowed the session, and a rule said it was for want of a proven device. */
+function needsDevice(identity: RoutedContext['identity'] | null, d: NonNullable<RoutedContext['decision']>): boolean {
+  if (!identity || identity.device || identity.kind === 'service' || d.reason !== 'no_policy_matched') return false;
+  return d.reasons.some((r) => r.endsWith(NO_DEVICE));
+}
+
+/** A browser navigation goes to the device check (which binds the device); anything else gets 403. */
+function deviceRequired(ctx: RoutedContext): Rejection {
+  const navigation = (ctx.method === 'GET' || ctx.method === 'HEAD') && !ctx.upgrade && (ctx.req.headers.accept ?? '').includes('text/html');
+  if (navigation && ctx.credentialSource === 'cookie') {
+    const original = `${ctx.proto}://${ctx.authority}${ctx.path}${ctx.query}`;
+    return reject('forbidden', 'device_required', { redirect: `/.gatehouse/device-check?rd=${encodeURIComponent(original)}` });
+  }
+  return reject('forbidden', 'device_required', { message: 'This application needs a verified device: open /.gatehouse/device-check in your browser on an enrolled device.' });
 }
 
 function unauthenticated(ctx: RoutedContext, s: Services): Rejection {

@@ -4,12 +4,15 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { GatewayConfig } from '../config/types.js';
 import type { RequestContext } from '../context.js';
+import { agentFacts } from '../policy/user-agent.js';
 import { clientInfo, requestId } from './request.js';
 
 export function createContext(req: IncomingMessage, config: GatewayConfig, upgrade: boolean): RequestContext {
   const tlsSocket = req.socket as TLSSocket;
   const client = clientInfo(req, config.trustedProxies, tlsSocket.encrypted === true);
-  const facts: RequestContext['facts'] = { clientIp: client.clientIp };
+  // What the User-Agent claims (posture ua_* facts; cached per distinct string), and posture.max_age.
+  const facts: RequestContext['facts'] = { clientIp: client.clientIp, agent: agentFacts(req.headers['user-agent']) };
+  if (config.posture) facts.postureMaxAgeMs = config.posture.maxAgeMs;
   if (config.countryHeader && client.trustedPeer) {
     const c = req.headers[config.countryHeader]; // lowercased at load
     if (typeof c === 'string' && c) facts.country = c;

@@ -98,6 +98,8 @@ function pageBody(ctx: RequestContext, rej: Rejection): PageBody {
       body.reason = ctx.decision.reason;
       body.reasons = ctx.decision.reasons;
     }
+    // Says what to do, not why a policy refused: shown whatever show_denial_reasons says.
+    if (rej.reason === 'device_required') body.reason = rej.reason;
   }
   if (rej.code === 'upstream_unavailable' || rej.code === 'upstream_timeout') {
     body.hint = 'Try again in a moment; if it persists, give this request id to your administrator.';

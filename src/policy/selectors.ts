@@ -3,6 +3,7 @@
 //
 // match() decides; describe() only formats what it saw, given match()'s answer, so the decision
 // logic lives in one place and reasons are built only when someone will read them.
+import { compileDevice, compilePosture } from './device-selectors.js';
 import { IpMatcher, isIpAddress } from './ip.js';
 import type { Identity, RequestFacts, RuleConfig } from './types.js';
 
@@ -28,6 +29,7 @@ export const IDENTITY_SELECTORS = Object.freeze([
   'auth_method',
   'claim',
   'service_token',
+  'device',
 ] as const satisfies readonly SelectorName[]);
 
 // ---- formatting (only on the reason path) ----
@@ -59,7 +61,6 @@ function preview(v: unknown): string {
 }
 
 // ---- config value helpers ----
-
 /** A non-empty string or non-empty list of non-empty strings. An empty list is refused: in
  *  `exclude` it would silently exclude nobody. */
 function stringList(value: unknown): string[] {
@@ -288,6 +289,8 @@ export const SELECTORS = {
         matched ? 'matched' : facts.certificate ? 'certificate not verified' : 'no client certificate',
     };
   },
+  device: compileDevice,
+  posture: compilePosture,
 } as const satisfies Record<SelectorName, Compile>;
 
 export const SELECTOR_NAMES = Object.freeze(Object.keys(SELECTORS) as SelectorName[]);

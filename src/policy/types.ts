@@ -25,6 +25,38 @@ export interface Identity {
   /** Epoch seconds. */
   issuedAt: number;
   expiresAt: number;
+  /** The device this session proved with a WebAuthn assertion (src/devices), with its posture. */
+  device?: DeviceFacts;
+}
+
+/** The type of a posture fact: versions compare part by part (14.10 > 14.9). */
+export type PostureFactType = 'string' | 'boolean' | 'number' | 'version';
+
+/** A posture fact's value: booleans, strings, numbers; versions are strings ("14.2.1"). */
+export type PostureValue = string | number | boolean;
+
+/** One reported fact and when it was reported (epoch ms): older than posture.max_age is unknown. */
+export interface PostureFact {
+  value: PostureValue;
+  at: number;
+}
+
+/** The device bound to a session: what `device:` and `posture:` rules see, and what the audit shows. */
+export interface DeviceFacts {
+  id: string;
+  name: string;
+  /** platform (built in: Touch ID, Windows Hello) or cross-platform (a security key); null: not said. */
+  attachment: 'platform' | 'cross-platform' | null;
+  aaguid: string;
+  /** The authenticator model, when its AAGUID is one Gatehouse knows. */
+  aaguidName?: string;
+  enrolledAt: number;
+  /** null: pending an admin's approval (devices.approval: admin). */
+  approvedAt: number | null;
+  /** When this session last proved the device (the binding). */
+  lastAssertionAt: number | null;
+  /** Facts reported by an MDM or agent (PUT /admin/devices/{id}/posture). */
+  posture: Record<string, PostureFact>;
 }
 
 /** Facts about the request that selectors other than identity look at. */
@@ -35,6 +67,10 @@ export interface RequestFacts {
   country?: string;
   /** TLS client certificate, verified against the listener's client CA. */
   certificate?: { verified: boolean; subject?: string; fingerprint?: string };
+  /** What the User-Agent header claims (ua_os, ua_os_version, ua_browser, ua_browser_version): client-claimed. */
+  agent?: Readonly<Record<string, string>>;
+  /** posture.max_age: reported facts older than this count as unknown (default 24 h). */
+  postureMaxAgeMs?: number;
 }
 
 export type Action = 'allow' | 'deny' | 'bypass' | 'service_auth';
@@ -52,6 +88,17 @@ export interface RuleConfig {
   claim?: { name: string; value: string | number | boolean | Array<string | number | boolean> };
   service_token?: string | string[];
   valid_certificate?: true;
+  device?: 'enrolled' | 'approved';
+  posture?: PostureRule;
+}
+
+/** `posture: {fact, equals | in | at_least | at_most, value}` — exactly one comparison. */
+export interface PostureRule {
+  fact: string;
+  equals?: PostureValue;
+  in?: PostureValue[];
+  at_least?: string | number;
+  at_most?: string | number;
 }
 
 export interface PolicyConfig {

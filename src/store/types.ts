@@ -1,6 +1,7 @@
 // The store interface: what the session audit records and what the admin API reads. SQLite
 // (store/sqlite.ts) and PostgreSQL (store/postgres.ts) implement it; test/store/conformance.ts
 // runs the same cases against both. Times are epoch milliseconds. Never a raw token anywhere.
+import type { DeviceStore } from './device-types.js';
 import type { ScimStore } from './scim-types.js';
 import type { EventStore } from './event-types.js';
 import type { RefreshStore } from './live-types.js';
@@ -94,6 +95,8 @@ export interface IdentityChange {
     revoked?: { reason: string };
     /** A device's reported compliance changed (CAEP device-compliance-change). */
     device?: { id: string; before: string | null; after: string };
+    /** The bound device (its id: null when none) and the posture facts that changed. */
+    boundDevice?: { before: string | null; after: string | null; posture?: string[]; approved?: boolean };
   };
   /** Who changed it: login (a new session compared with the previous one), refresh, scim, ssf … */
   source?: string;
@@ -295,6 +298,8 @@ export interface Store {
   readonly events: EventStore;
   /** Sealed refresh tokens, refresh schedule and leases (identity refresh, live-types.ts). */
   readonly refresh: RefreshStore;
+  /** WebAuthn devices, their posture and session bindings (device-types.ts). */
+  readonly devices: DeviceStore;
   /**
    * Writes one batch in one transaction. Throws on failure; the writer keeps the batch. A new
    * session is inserted whole (and compared with the user's previous session from the same issuer

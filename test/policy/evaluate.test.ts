@@ -223,7 +223,7 @@ t.test('explain with nothing matched: reasons from every policy, all evaluated',
 });
 
 t.test('identity selectors never match without an identity', async (t) => {
-  t.same([...IDENTITY_SELECTORS].sort(), ['auth_method', 'claim', 'email', 'email_domain', 'group', 'idp', 'service_token']);
+  t.same([...IDENTITY_SELECTORS].sort(), ['auth_method', 'claim', 'device', 'email', 'email_domain', 'group', 'idp', 'service_token']);
   const rules: Record<string, RuleConfig> = {
     email: { email: 'a@b.c' },
     email_domain: { email_domain: 'b.c' },
@@ -232,6 +232,7 @@ t.test('identity selectors never match without an identity', async (t) => {
     auth_method: { auth_method: 'pwd' },
     claim: { claim: { name: 'x', value: 1 } },
     service_token: { service_token: 's' },
+    device: { device: 'enrolled' },
   };
   for (const sel of IDENTITY_SELECTORS) {
     const d = run([{ name: 'p', action: 'bypass', include: [{ everyone: true }], exclude: [rules[sel]!] }], null);

@@ -10,6 +10,7 @@ import { identityCases } from './conformance-identity.js';
 import { refreshCases } from './conformance-live.js';
 import { eventCases } from './conformance-events.js';
 import { pageCases } from './conformance-pages.js';
+import { deviceCases } from './conformance-devices.js';
 
 export type OpenStore = () => Promise<Store>;
 
@@ -29,4 +30,5 @@ export function storeConformance(t: Test, open: OpenStore): void {
   refreshCases(t, open);
   eventCases(t, open);
   pageCases(t, open);
+  deviceCases(t, open);
 }

@@ -269,4 +269,27 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX sessions_email_key ON ${s}.sessions ((lower(email) COLLATE "C"), last_seen_at) WHERE email IS NOT NULL;
     `,
   },
+  {
+    // Devices: see sqlite/migrations.ts version 9 (version 8 is PostgreSQL's alone).
+    version: 9,
+    name: 'devices',
+    sql: (s) => `
+      CREATE TABLE ${s}.devices (
+        id            TEXT COLLATE "C" PRIMARY KEY,
+        owner         TEXT NOT NULL,
+        credential_id TEXT COLLATE "C" NOT NULL UNIQUE,
+        state         TEXT NOT NULL,
+        enrolled_at   BIGINT NOT NULL,
+        record        JSONB NOT NULL
+      );
+      CREATE INDEX devices_owner ON ${s}.devices (owner, enrolled_at);
+      CREATE INDEX devices_state ON ${s}.devices (state, enrolled_at);
+      CREATE TABLE ${s}.device_sessions (
+        session_id TEXT COLLATE "C" PRIMARY KEY,
+        device_id  TEXT COLLATE "C" NOT NULL,
+        bound_at   BIGINT NOT NULL
+      );
+      CREATE INDEX device_sessions_device ON ${s}.device_sessions (device_id);
+    `,
+  },
 ];

@@ -1,7 +1,6 @@
 // The shared store: PostgreSQL through the pg package, for several gateway instances behind a load
 // balancer. Same interface and semantics as the SQLite store (one conformance suite runs against
 // both); loaded only when store.postgres is configured (store/open.ts imports it on demand).
-//
 // - Schema: `?schema=name` in the URL (default public); every statement names it, so search_path
 //   and connection poolers in front of PostgreSQL do not matter. Created on first start.
 // - Migrations: versioned, one transaction under pg_advisory_xact_lock (postgres-db.ts).
@@ -15,6 +14,7 @@ import { deleteInChunks } from '../purge.js';
 import { PostgresScimStore } from './scim.js';
 import { PostgresEventStore } from './events.js';
 import { PostgresRefreshStore } from './live.js';
+import { PostgresDeviceStore } from './devices.js';
 import pg from 'pg';
 import { silentLogger, type Logger } from '../../log.js';
 import { applyBatch, batchStatements, fitIndexes, MAX_INDEXED_CHARS, type BatchStatements } from './batch.js';
@@ -119,6 +119,7 @@ export class PostgresStore implements Store {
   readonly identities: PostgresIdentityStore;
   readonly events: PostgresEventStore;
   readonly refresh: PostgresRefreshStore;
+  readonly devices: PostgresDeviceStore;
   readonly schema: string;
   /** The URL without its password. */
   readonly target: string;
@@ -149,6 +150,7 @@ export class PostgresStore implements Store {
     this.identities = new PostgresIdentityStore(pool, t, conn.schema);
     this.events = new PostgresEventStore(pool, conn.schema);
     this.refresh = new PostgresRefreshStore(pool, t);
+    this.devices = new PostgresDeviceStore(pool, conn.schema);
   }
 
   async writeBatch(batch: RecordBatch): Promise<void> {

@@ -246,4 +246,29 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX session_refresh_failing ON session_refresh (stale_at) WHERE failing_since IS NOT NULL;
     `,
   },
+  {
+    // Device identity and posture (src/devices): one row per WebAuthn device (the record as JSON,
+    // with the columns it is looked up by) and which session proved which device. (PostgreSQL's
+    // version 8 has no SQLite counterpart, so both stores number this one 9.)
+    version: 9,
+    name: 'devices',
+    sql: `
+      CREATE TABLE devices (
+        id            TEXT PRIMARY KEY,
+        owner         TEXT NOT NULL,
+        credential_id TEXT NOT NULL UNIQUE,
+        state         TEXT NOT NULL,
+        enrolled_at   INTEGER NOT NULL,
+        record        TEXT NOT NULL
+      );
+      CREATE INDEX devices_owner ON devices (owner, enrolled_at);
+      CREATE INDEX devices_state ON devices (state, enrolled_at);
+      CREATE TABLE device_sessions (
+        session_id TEXT PRIMARY KEY,
+        device_id  TEXT NOT NULL,
+        bound_at   INTEGER NOT NULL
+      );
+      CREATE INDEX device_sessions_device ON device_sessions (device_id);
+    `,
+  },
 ];

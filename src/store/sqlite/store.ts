@@ -1,9 +1,7 @@
-// The embedded store: better-sqlite3 in WAL mode with synchronous=NORMAL, statements prepared once, one IMMEDIATE
-// transaction per batch (the shape of undici's sqlite-cache-store).
+// The embedded store: better-sqlite3 in WAL mode with synchronous=NORMAL, statements prepared once, one IMMEDIATE transaction per batch.
 // better-sqlite3 is synchronous, so every wait for a lock blocks the event loop. The busy timeout is therefore short
 // (50 ms by default, not SQLite's usual 5 s): a batch that meets a locked database throws SQLITE_BUSY quickly and the
 // RecordWriter keeps it and retries on a later tick.
-//
 // Durability: WAL + synchronous=NORMAL survives a process crash (kill -9) once a transaction has committed, but may
 // lose the last commits on power loss or an OS crash. That is fine for audit records; it is not for revocations, which
 // the admin API promises are durable before it answers. Revocations therefore commit with synchronous=FULL (the WAL is
@@ -15,6 +13,7 @@ import { diffIdentity } from '../identity-diff.js';
 import { durably, openDatabase, retryBusy } from './db.js';
 import { SqliteReader } from './reader.js';
 import { SqliteScimStore } from './scim.js';
+import { SqliteDeviceStore } from './devices.js';
 import { SqliteIdentityStore } from './identity.js';
 import { SqliteEventStore } from './events.js';
 import { SqliteRefreshStore } from './live.js';
@@ -113,6 +112,7 @@ export class SqliteStore implements Store {
     readonly db: Database.Database,
     readonly scim: SqliteScimStore = new SqliteScimStore(db),
     readonly refresh = new SqliteRefreshStore(db),
+    readonly devices = new SqliteDeviceStore(db),
   ) {
     this.st = prepare(db);
     this.reader = new SqliteReader(db);
