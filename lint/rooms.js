@@ -51,7 +51,9 @@ export const ROOMS = {
   },
   // The outer rooms get small interfaces (AdminDeps, LoginHost), never the gateway.
   admin: { uses: ['config', 'policy', 'store', 'cli-args', ...LEAVES], types: ['audit', 'auth', 'metrics', 'context'] },
-  login: { uses: ['admin', 'audit', 'auth', 'config', 'context', 'pages', 'pipeline', 'policy', 'process', 'routing', ...LEAVES], types: ['store'] },
+  // Back-channel logout and refresh change live identities through identity/'s IdentityChanges
+  // (and count events on its shared counter).
+  login: { uses: ['admin', 'audit', 'auth', 'config', 'context', 'identity', 'pages', 'pipeline', 'policy', 'process', 'routing', ...LEAVES], types: ['store'] },
   console: { uses: ['admin', 'pages', 'config', 'policy', 'context', ...LEAVES], types: ['store', 'audit', 'auth'] },
   process: { uses: ['pipeline', 'config', 'auth', 'metrics', 'context', ...LEAVES], types: ['store'] },
   // The composition root wires every room; the CLI starts it.

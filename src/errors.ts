@@ -76,6 +76,8 @@ export const TOKEN_REASONS = [
   'keys_unavailable',
   'revoked',
   'conflicting_credentials',
+  /** The session's identity could not be refreshed for longer than refresh_max_stale (the IdP unreachable). */
+  'identity_stale',
 ] as const;
 export type TokenReason = (typeof TOKEN_REASONS)[number];
 

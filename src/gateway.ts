@@ -21,6 +21,7 @@ import { Pipeline } from './pipeline/index.js';
 import { Recorder } from './audit/recorder.js';
 import { WebSocketRegistry } from './pipeline/forward/websockets.js';
 import { IdentityOverlay } from './identity/overlay.js';
+import { StaleIdentities } from './identity/stale.js';
 import { LiveIdentity } from './identity/live.js';
 import type { IdentityChanges } from './identity/changes.js';
 import type { GatehouseEndpoints, GatehouseReceiver, Services } from './pipeline/services.js';
@@ -286,5 +287,6 @@ export async function createServices(
     forwarder,
     websockets,
     identities,
+    stale: new StaleIdentities(),
   };
 }

@@ -88,7 +88,8 @@ export function resolveServiceTokens(list: ServiceTokenFile[], s: Scope): Servic
   return out;
 }
 
-const OIDC_ONLY = ['issuer', 'client_id', 'client_secret', 'scopes', 'end_session'] as const;
+const OIDC_ONLY = ['issuer', 'client_id', 'client_secret', 'scopes', 'end_session', 'backchannel_logout', 'refresh', 'refresh_max_stale'] as const;
+const REFRESH_MAX_STALE_MS = 3_600_000;
 
 export function resolveIdentityProviders(list: IdentityProviderFile[], s: Scope): IdentityProviderConfig[] {
   const ids = new Map<string, number>();
@@ -104,6 +105,7 @@ export function resolveIdentityProviders(list: IdentityProviderFile[], s: Scope)
       if (p.issuer) s.httpsUrl([...at, 'issuer'], p.issuer);
       if (p.file !== undefined) s.problem([...at, 'file'], 'applies only to local_users providers', 'key');
       if (p.scopes && !p.scopes.includes('openid')) s.problem([...at, 'scopes'], 'must include openid');
+      for (const k of ['refresh', 'refresh_max_stale'] as const) if (p[k] !== undefined && s.ms(p[k], 1) === 0) s.problem([...at, k], 'must be more than 0');
     } else {
       if (!p.file) s.problem(at, 'a local_users provider needs file (the users file)');
       for (const k of OIDC_ONLY) if (p[k] !== undefined) s.problem([...at, k], 'applies only to oidc providers', 'key');
@@ -118,6 +120,9 @@ export function resolveIdentityProviders(list: IdentityProviderFile[], s: Scope)
       scopes: p.scopes ?? (p.type === 'oidc' ? OIDC_DEFAULT_SCOPES : []),
       groupsClaim: p.groups_claim ?? 'groups',
       endSession: p.end_session ?? true,
+      backchannelLogout: p.backchannel_logout ?? false,
+      ...(p.refresh !== undefined ? { refreshMs: s.ms(p.refresh, 0) } : {}),
+      refreshMaxStaleMs: s.ms(p.refresh_max_stale, REFRESH_MAX_STALE_MS),
       ...(p.file ? { file: s.path(p.file) } : {}),
     });
   }

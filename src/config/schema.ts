@@ -145,6 +145,9 @@ export const IdentityProvider = StrictObject({
   groups_claim: Type.Optional(Type.String()),
   end_session: Type.Optional(Type.Boolean()),
   file: Type.Optional(Type.String()),
+  backchannel_logout: Type.Optional(Type.Boolean({ description: 'Serve POST /.gatehouse/backchannel-logout/{id} (OIDC Back-Channel Logout 1.0).' })),
+  refresh: Type.Optional(Type.String({ pattern: Duration.pattern, description: 'Refresh the identity of sessions in use this often (refresh token + userinfo); off when unset.' })),
+  refresh_max_stale: Type.Optional(Type.String({ pattern: Duration.pattern, description: 'While the IdP is unreachable, the last identity stays valid this long (default 1h).' })),
 });
 
 export const SsfReceiver = StrictObject({

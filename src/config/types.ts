@@ -83,6 +83,12 @@ export interface IdentityProviderConfig {
   endSession: boolean;
   /** Absolute path of the users file (local_users); its existence is checked by the login module, not here. */
   file?: string;
+  /** OIDC Back-Channel Logout 1.0 at /.gatehouse/backchannel-logout/{id}. */
+  backchannelLogout: boolean;
+  /** Refresh the identity of sessions in use this often; unset: never. */
+  refreshMs?: number;
+  /** How long the last identity stays valid while refreshes fail (the IdP unreachable). */
+  refreshMaxStaleMs: number;
 }
 
 /** A Shared Signals (SSF/CAEP) transmitter that pushes SETs to /.gatehouse/ssf/{id} (identity/ssf/). */

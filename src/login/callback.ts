@@ -62,7 +62,9 @@ export async function callback(d: LoginDeps, ctx: RequestContext, res: ServerRes
     const why = result.reason === 'email_not_verified' ? 'your email address is not verified there' : 'it sent no user id';
     return fail(ctx, res, 403, 'Sign-in refused', `${provider.cfg.name} signed you in, but ${why}.`, again, cleared);
   }
-  const minted = await issueSession(d.session, ctx, result.claims, sessionDuration(ctx, app));
+  const minted = await issueSession(d.session, ctx, result.claims, sessionDuration(ctx, app), result.sid);
   d.logger.info({ idp: provider.id, email: result.claims.email, sessionId: minted.jti, requestId: ctx.requestId }, 'signed in');
+  // Kept (sealed) only when this provider refreshes identities; never logged.
+  if (provider.cfg.refreshMs !== undefined) await d.refreshGrants.register(minted.jti, provider, result.refreshToken, minted.issuedAt * 1000);
   await completeSignIn(ctx, res, d.handoffs, { token: minted.token, expiresAt: minted.expiresAt }, rd, flow.hb, true, cleared);
 }

@@ -8,7 +8,9 @@ import type { Logger } from '../log.js';
 import type { Identity } from '../policy/types.js';
 import { routerFor } from '../routing/router.js';
 import type { SignInState, Store } from '../store/types.js';
+import type { BackchannelDeps } from './backchannel.js';
 import type { Csrf } from './csrf.js';
+import type { RefreshGrants } from './refresh/grants.js';
 import type { Handoffs } from './handoff.js';
 import { sendHtml } from './html.js';
 import { errorPage } from './pages.js';
@@ -29,6 +31,10 @@ export interface LoginDeps {
   csrf: Csrf;
   session: SessionDeps;
   store: Store;
+  /** Refresh tokens of providers with `refresh` (sealed at sign-in). */
+  refreshGrants: RefreshGrants;
+  /** OIDC back-channel logout (backchannel.ts). */
+  backchannel: BackchannelDeps;
   /** Writes pending audit records now (a session recorded a moment ago may still be queued). */
   flushAudit(): Promise<void>;
   /** Durable + in-memory revocation; true when the store knew the session. */

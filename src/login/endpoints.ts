@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestContext } from '../context.js';
 import type { GatehouseEndpoints } from '../pipeline/services.js';
+import { BACKCHANNEL_PREFIX, backchannelLogout } from './backchannel.js';
 import { callback } from './callback.js';
 import { fail, query, type LoginDeps } from './deps.js';
 import { redirect } from './html.js';
@@ -28,6 +29,7 @@ export class LoginEndpoints implements GatehouseEndpoints {
 
   handle(ctx: RequestContext, req: IncomingMessage, res: ServerResponse): boolean | Promise<boolean> {
     const route = ROUTES[ctx.path];
+    if (!route && ctx.path.startsWith(BACKCHANNEL_PREFIX)) return this.guard(ctx, res, backchannelLogout(this.d.backchannel, ctx, res));
     if (!route) return false;
     const method = req.method === 'HEAD' ? 'GET' : (req.method as 'GET' | 'POST');
     const handler = route[method];
@@ -38,7 +40,12 @@ export class LoginEndpoints implements GatehouseEndpoints {
       return true;
     }
     if (method === 'GET' || ctx.path !== '/.gatehouse/login') req.resume();
-    return Promise.resolve(handler(this.d, ctx, res)).then(
+    return this.guard(ctx, res, handler(this.d, ctx, res));
+  }
+
+  /** Every endpoint's answer: true (handled), and an error page for what went wrong on our side. */
+  private guard(ctx: RequestContext, res: ServerResponse, done: void | Promise<void>): Promise<boolean> {
+    return Promise.resolve(done).then(
       () => true,
       (err: unknown) => {
         this.d.logger.error({ err, requestId: ctx.requestId, path: ctx.path }, 'login endpoint failed');

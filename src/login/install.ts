@@ -9,6 +9,7 @@ import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { GatehouseEndpoints, Services } from '../pipeline/services.js';
 import type { Store } from '../store/types.js';
+import type { IdentityChanges } from '../identity/changes.js';
 import { routerFor } from '../routing/router.js';
 import { registerLockoutRoutes } from './admin.js';
 import { Csrf } from './csrf.js';
@@ -20,6 +21,8 @@ import { Peers } from './peers.js';
 import { ProviderRegistry } from './providers.js';
 import { Sealer } from './seal.js';
 import { LoginThrottle } from './throttle.js';
+import { RefreshGrants } from './refresh/grants.js';
+import { Refresher } from './refresh/refresher.js';
 
 /** What login needs from the gateway that hosts it. */
 export interface LoginHost {
@@ -29,7 +32,9 @@ export interface LoginHost {
   readonly adminRouter: Pick<AdminRouter, 'add'>;
   readonly revoker: Revoker;
   /** Read at each use: a reloaded key file replaces the keys. */
-  readonly services: Pick<Services, 'keys' | 'recorder'>;
+  readonly services: Pick<Services, 'keys' | 'recorder' | 'metrics' | 'stale'>;
+  /** How back-channel logout and refresh change live identities. */
+  readonly identityChanges: IdentityChanges;
   readonly writer: Pick<RecordWriter, 'flush'>;
   /** Releases what login holds (provider refresh timers) when the gateway stops. */
   onClose(hook: () => unknown): void;
@@ -42,6 +47,8 @@ export interface LoginModule {
   /** Sign-in lockouts: `throttle.lockouts()` lists the locks in force, `unlock(kind, key)` lifts one. */
   throttle: LoginThrottle;
   registry: ProviderRegistry;
+  /** Background identity refresh (refresh/refresher.ts); `tick()` runs one pass now. */
+  refresher: Refresher;
 }
 
 /** The private part of the signing key: the same in every worker, never leaves the process. */
@@ -66,7 +73,16 @@ export async function installLogin(g: LoginHost): Promise<LoginModule> {
   const sealer = new Sealer(() => g.services.keys);
   const throttle = new LoginThrottle(config.login, state);
   const registry = new ProviderRegistry(logger, throttle, state);
+  const refreshGrants = new RefreshGrants(g.store.refresh, sealer, logger);
   const deps: LoginDeps = {
+    refreshGrants,
+    backchannel: {
+      logger,
+      registry,
+      changes: g.identityChanges,
+      events: g.store.events,
+      counted: (outcome, reason) => g.services.metrics.identityEvent('backchannel', outcome, reason),
+    },
     logger,
     registry,
     throttle,
@@ -92,12 +108,26 @@ export async function installLogin(g: LoginHost): Promise<LoginModule> {
   prepare(config);
   g.configs.on('reload', prepare);
   g.onClose(() => registry.close());
+  const refresher = new Refresher({
+    logger,
+    store: g.store.refresh,
+    grants: refreshGrants,
+    changes: g.identityChanges,
+    stale: g.services.stale,
+    config: () => g.configs.current,
+    providers: (c) => registry.providersFor(c),
+    session: (id) => g.store.getSession(id),
+    counted: (idp, outcome) => g.services.metrics.refresh(idp, outcome),
+  });
+  refresher.schedule(config);
+  g.configs.on('reload', (c) => refresher.schedule(c));
+  g.onClose(() => refresher.close());
   // The users files are read before the first request; OIDC discovery goes on in the background.
   await registry.ready();
   const endpoints = new LoginEndpoints(deps);
   g.setEndpoints(endpoints);
   registerLockoutRoutes(g.adminRouter, throttle);
-  const mod = { endpoints, throttle, registry };
+  const mod = { endpoints, throttle, registry, refresher };
   modules.set(g, mod);
   return mod;
 }

@@ -18,6 +18,9 @@ export interface AuthRequest {
   verifier: string;
 }
 
+/** A sign-in's identity, the IdP's session id (`sid`, for back-channel logout) and refresh token (never logged). */
+export type SignInResult = ClaimsResult & { sid: string | null; refreshToken: string | null };
+
 export interface FlowChecks {
   state: string;
   nonce: string;
@@ -95,7 +98,7 @@ export class OidcProvider {
     const nonce = client.randomNonce();
     const url = client.buildAuthorizationUrl(c, {
       redirect_uri: redirectUri,
-      scope: this.cfg.scopes.join(' '),
+      scope: this.scope(),
       state,
       nonce,
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
@@ -104,11 +107,17 @@ export class OidcProvider {
     return { url, state, nonce, verifier };
   }
 
+  /** The scopes to ask for: offline_access too when identities are refreshed (a refresh token). */
+  private scope(): string {
+    const scopes = this.cfg.refreshMs !== undefined && !this.cfg.scopes.includes('offline_access') ? [...this.cfg.scopes, 'offline_access'] : this.cfg.scopes;
+    return scopes.join(' ');
+  }
+
   /**
    * The callback: checks state, exchanges the code (with the PKCE verifier), validates the ID token
    * (signature, iss, aud, exp, nonce) and merges userinfo. Throws on any protocol failure.
    */
-  async finish(query: string, checks: FlowChecks): Promise<ClaimsResult> {
+  async finish(query: string, checks: FlowChecks): Promise<SignInResult> {
     const c = await this.configuration();
     const current = new URL(checks.redirectUri);
     current.search = query;
@@ -130,7 +139,8 @@ export class OidcProvider {
         this.logger.warn({ idp: this.id, error: describe(err) }, 'userinfo request failed; using the ID token claims only');
       }
     }
-    return mapOidcClaims(idClaims, userinfo, this.cfg);
+    const sid = typeof idClaims.sid === 'string' && idClaims.sid !== '' ? idClaims.sid : null;
+    return { ...mapOidcClaims(idClaims, userinfo, this.cfg), sid, refreshToken: tokens.refresh_token ?? null };
   }
 
   /** The IdP's end-session URL, when it has one and end_session is not disabled. */

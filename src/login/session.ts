@@ -40,7 +40,8 @@ function loginIdFor(ctx: RequestContext): string {
   return loginIdOf(id) ?? id.sessionId;
 }
 
-export async function issueSession(deps: SessionDeps, ctx: RequestContext, idpClaims: SessionClaims, durationMs: number): Promise<MintedSession> {
+/** `idpSid`: the OIDC provider's session id, recorded for back-channel logout. */
+export async function issueSession(deps: SessionDeps, ctx: RequestContext, idpClaims: SessionClaims, durationMs: number, idpSid: string | null = null): Promise<MintedSession> {
   const now = Date.now();
   let claims: SessionClaims = { ...idpClaims, [LOGIN_ID_CLAIM]: loginIdFor(ctx) };
   let minted = await mintSessionToken(deps.keys(), claims, durationMs, now);
@@ -51,7 +52,7 @@ export async function issueSession(deps: SessionDeps, ctx: RequestContext, idpCl
     if (minted.token.length > MAX_TOKEN_BYTES) throw new SessionTooLargeError(minted.token.length);
     claims = core;
   }
-  await deps.recorder().sessionNow(sessionUpsert(identityOf(claims, minted), ctx, now));
+  await deps.recorder().sessionNow({ ...sessionUpsert(identityOf(claims, minted), ctx, now), idpSid });
   return minted;
 }
 

@@ -13,6 +13,12 @@ export function authenticate(ctx: RoutedContext, s: Services): Promise<undefined
 
 function apply(ctx: RoutedContext, s: Services, r: AuthResult): undefined {
   if (r.ok) {
+    // Refresh kept failing (the IdP unreachable) for longer than the provider's refresh_max_stale.
+    if (s.stale.size > 0 && s.stale.has(r.identity.sessionId)) {
+      ctx.credentialError = 'identity_stale';
+      ctx.revokedIdentity = r.identity;
+      return undefined;
+    }
     // The newest identity version of this session (a Map lookup; the token's own when none).
     ctx.identity = s.identities.apply(r.identity);
     ctx.credentialSource = r.source;

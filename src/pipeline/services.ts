@@ -12,6 +12,7 @@ import type { RequestContext } from '../context.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebSocketRegistry } from './forward/websockets.js';
 import type { IdentityOverlay } from '../identity/overlay.js';
+import type { StaleIdentities } from '../identity/stale.js';
 
 /** Serves /.gatehouse/* (login, callback, logout, identity). certs is served by the pipeline itself. */
 export interface GatehouseEndpoints {
@@ -40,6 +41,8 @@ export interface Services {
   websockets: WebSocketRegistry;
   /** Live identity changes laid over cached identities (SCIM, refresh, shared signals …). */
   identities: IdentityOverlay;
+  /** Sessions whose identity is stale (refresh failing past refresh_max_stale): refused with 401. */
+  stale: StaleIdentities;
   endpoints?: GatehouseEndpoints;
   receivers?: GatehouseReceiver[];
 }
