@@ -24,7 +24,6 @@ export class Metrics {
   private readonly latency: Histogram<'app'>;
   private readonly upstreamErrors: Counter<'app' | 'kind'>;
   private readonly reloads: Counter<'result'>;
-  private readonly identityEvents: Counter<'channel' | 'outcome' | 'reason'>;
   private readonly refreshes: Counter<'idp' | 'outcome'>;
   private readonly children = new Map<string, { count: Counter.Internal; latency: Histogram.Internal<'app'> }>();
 
@@ -47,12 +46,6 @@ export class Metrics {
     });
     this.upstreamErrors = new Counter({ name: 'gatehouse_upstream_errors_total', help: 'Upstream failures by app and kind (refused, reset, timeout, truncated, slow_client: the gateway gave up on a too slow client).', labelNames: ['app', 'kind'], registers });
     this.reloads = new Counter({ name: 'gatehouse_config_reloads_total', help: 'Config reloads by result (success, failure).', labelNames: ['result'], registers });
-    this.identityEvents = new Counter({
-      name: 'gatehouse_identity_events_total',
-      help: 'Identity events received (backchannel, ssf …) by channel, outcome (accepted, refused) and reason (why refused; the effect when accepted).',
-      labelNames: ['channel', 'outcome', 'reason'],
-      registers,
-    });
     this.refreshes = new Counter({
       name: 'gatehouse_identity_refreshes_total',
       help: 'Identity refreshes by provider and outcome (unchanged, changed, revoked, unreachable, stale).',
@@ -136,11 +129,6 @@ export class Metrics {
 
   upstreamError(app: string, kind: string): void {
     this.upstreamErrors.inc({ app, kind });
-  }
-
-  /** An identity event (a logout token, a SET …) accepted or refused, and why. */
-  identityEvent(channel: string, outcome: 'accepted' | 'refused', reason: string): void {
-    this.identityEvents.inc({ channel, outcome, reason });
   }
 
   refresh(idp: string, outcome: string): void {

@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { GatehouseEndpoints, Services } from '../pipeline/services.js';
 import type { Store } from '../store/types.js';
 import type { IdentityChanges } from '../identity/changes.js';
+import { identityEventCounter } from '../identity/metrics.js';
 import { routerFor } from '../routing/router.js';
 import { registerLockoutRoutes } from './admin.js';
 import { Csrf } from './csrf.js';
@@ -74,6 +75,7 @@ export async function installLogin(g: LoginHost): Promise<LoginModule> {
   const throttle = new LoginThrottle(config.login, state);
   const registry = new ProviderRegistry(logger, throttle, state);
   const refreshGrants = new RefreshGrants(g.store.refresh, sealer, logger);
+  const events = identityEventCounter(g.services.metrics);
   const deps: LoginDeps = {
     refreshGrants,
     backchannel: {
@@ -81,7 +83,7 @@ export async function installLogin(g: LoginHost): Promise<LoginModule> {
       registry,
       changes: g.identityChanges,
       events: g.store.events,
-      counted: (outcome, reason) => g.services.metrics.identityEvent('backchannel', outcome, reason),
+      counted: (result, reason) => events.inc({ channel: 'backchannel', result, reason }),
     },
     logger,
     registry,

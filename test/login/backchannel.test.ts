@@ -71,7 +71,7 @@ if (await needsPostgres(t, 'the OIDC back-channel logout tests (two instances on
     t.equal(replay.headers['cache-control'], 'no-store');
     t.match(replay.json(), { error: 'invalid_request', error_description: /received before/ });
     const metrics = await (await adminFetch(b, '/metrics')).text();
-    t.match(metrics, /gatehouse_identity_events_total\{channel="backchannel",outcome="accepted",reason="sid"\} 1/);
+    t.match(metrics, /gatehouse_identity_events_total\{channel="backchannel",result="accepted",reason="sid"\} 1/);
   });
 
   t.test('a logout token with only sub revokes every session of that subject at the provider', async (t) => {
@@ -113,8 +113,8 @@ if (await needsPostgres(t, 'the OIDC back-channel logout tests (two instances on
     t.equal((await get(a, dana)).status, 200, 'Dana is still signed in everywhere');
     t.equal((await get(b, dana)).status, 200);
     const metrics = await (await adminFetch(b, '/metrics')).text();
-    t.match(metrics, /gatehouse_identity_events_total\{channel="backchannel",outcome="refused",reason="nonce_present"\} 1/);
-    t.match(metrics, /gatehouse_identity_events_total\{channel="backchannel",outcome="refused",reason="bad_aud"\} 1/);
+    t.match(metrics, /gatehouse_identity_events_total\{channel="backchannel",result="refused",reason="nonce_present"\} 1/);
+    t.match(metrics, /gatehouse_identity_events_total\{channel="backchannel",result="refused",reason="bad_aud"\} 1/);
   });
 
   async function setUp(t: Test): Promise<{ a: Stack; b: Stack; idp: Idp }> {
