@@ -7,6 +7,7 @@ import { compilePolicies } from '../policy/evaluate.js';
 import { substituteEnv } from './env.js';
 import { normalizeHost } from './hosts.js';
 import { FileReport, parseYaml, YAML_LIMITS } from './positions.js';
+import { consoleApp, resolveConsole } from './console-app.js';
 import { resolveApp, type GatewayFacts, type ResolvedApp } from './resolve-app.js';
 import { resolveGateway } from './resolve-gateway.js';
 import type { AppFileT, GatewayFileT } from './schema.js';
@@ -62,6 +63,10 @@ export async function loadConfig(gatewayFile: string, env: NodeJS.ProcessEnv = p
     }
   }
   const facts = gatewayFacts(gwData, core, gwScope);
+  if (core && gwScope) {
+    const c = resolveConsole(gwData.admin, gwScope, facts);
+    if (c.host || c.policies.operator.length || c.policies.viewer.length) core.admin = { ...core.admin, ...(c.host ? { consoleHost: c.host } : {}), consolePolicies: c.policies };
+  }
   const apps: Array<{ app: ResolvedApp; raw: AppFileT; scope: Scope }> = [];
   for (const f of appFiles) {
     const a = analyse(f.path, display(f.path), f.raw, appSchema, env, problems);
@@ -82,6 +87,7 @@ export async function loadConfig(gatewayFile: string, env: NodeJS.ProcessEnv = p
         scope.problem(['policies'], (err as Error).message);
       }
     }
+    addConsoleApp(compiled, { file, ...core }, gwScope);
     if (problems.length === 0) {
       const hash = createHash('sha256').update(gwRaw);
       for (const f of appFiles) hash.update(`\0${basename(f.path)}\0`).update(f.raw);
@@ -91,6 +97,22 @@ export async function loadConfig(gatewayFile: string, env: NodeJS.ProcessEnv = p
   const rank = (p: ConfigProblem) => order.indexOf(p.file);
   problems.sort((a, b) => rank(a) - rank(b) || a.line - b.line || a.col - b.col);
   throw new ConfigError(problems);
+}
+
+/** The console's built-in app on admin.console_host, which no app file may claim. */
+function addConsoleApp(apps: AppConfig[], config: Parameters<typeof consoleApp>[0], s: Scope | null): void {
+  let app: AppConfig | null;
+  try {
+    app = consoleApp(config);
+  } catch (err) {
+    s?.problem(['admin', 'console_policies'], (err as Error).message);
+    return;
+  }
+  if (!app) return;
+  const host = app.hosts[0] as string;
+  const taken = apps.find((a) => a.hosts.includes(host));
+  if (taken) s?.problem(['admin', 'console_host'], `${host} is also claimed by app "${taken.name}" in ${taken.file}`);
+  else apps.push(app);
 }
 
 /** Parse, substitute the environment and validate one file against its schema. */

@@ -145,14 +145,15 @@ function misspelled(raw: AppFileT, key: string): boolean {
   return Object.keys(raw).some((k) => !known.includes(k) && suggest(k, known) === key);
 }
 
-function checkPolicies(list: PolicyFile[], s: Scope, gw: GatewayFacts): PolicyConfig[] {
+/** The policies' semantic checks; `base`: where the list is in its file (admin.console_policies.viewer …). */
+export function checkPolicies(list: PolicyFile[], s: Scope, gw: GatewayFacts, base: Path = ['policies']): PolicyConfig[] {
   const names = new Map<string, number>();
   list.forEach((p, i) => {
-    const at: Path = ['policies', i];
+    const at: Path = [...base, i];
     if (!s.shape(...at)) return;
     if (s.ok(...at, 'name')) {
       const prior = names.get(p.name);
-      if (prior !== undefined) s.problem([...at, 'name'], `policy name "${p.name}" is already used by policies[${prior}]`);
+      if (prior !== undefined) s.problem([...at, 'name'], `policy name "${p.name}" is already used by ${String(base[base.length - 1])}[${prior}]`);
       else names.set(p.name, i);
     }
     const action = s.ok(...at, 'action') ? p.action : undefined;

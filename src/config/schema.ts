@@ -193,6 +193,15 @@ export const GatewayFile = StrictObject(
     admin: StrictObject({
       listen: ListenAddress,
       tokens_file: Type.Optional(Type.String()),
+      console_host: Type.Optional(
+        Type.String({ description: 'Serve the console on this host of the data listener, behind Gatehouse sign-in (console_policies decide who may see it).' }),
+      ),
+      console_policies: Type.Optional(
+        StrictObject({
+          operator: Type.Optional(Type.Array(Policy, { description: 'Who may see the console and act (revoke): the app policy language.' })),
+          viewer: Type.Optional(Type.Array(Policy, { description: 'Who may see the console, read only: the app policy language.' })),
+        }),
+      ),
     }),
     scim: Type.Optional(
       StrictObject({

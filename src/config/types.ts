@@ -48,6 +48,8 @@ export interface AppConfig {
   sessionDurationMs?: number;
   identityProviders?: string[];
   websocketOrigins: string[];
+  /** Served by Gatehouse itself instead of an upstream (the console on admin.console_host). */
+  builtin?: 'console';
 }
 
 export interface TokenIssuerConfig {
@@ -139,7 +141,14 @@ export interface GatewayConfig {
     minBodyRate: number;
     maxInFlightPerIp: number;
   };
-  admin: { listen: ListenAddr; tokensFile?: string };
+  admin: {
+    listen: ListenAddr;
+    tokensFile?: string;
+    /** The console on a data-listener host (served as the built-in app "gatehouse-console"). */
+    consoleHost?: string;
+    /** Who may use the console there: operators may act, viewers only read. */
+    consolePolicies?: { operator: PolicyConfig[]; viewer: PolicyConfig[] };
+  };
   /** SCIM 2.0 on the admin listener: its own tokens; how SCIM groups combine with the sign-in's. */
   scim: { tokensFile?: string; groups: 'replace' | 'merge' };
   session: {

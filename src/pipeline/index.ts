@@ -141,6 +141,13 @@ export class Pipeline {
   }
 
   private forward(ctx: RoutedContext, t: Transport): void {
+    if (ctx.app.builtin) {
+      // Gatehouse's own app (the console): no upstream, no WebSocket.
+      if (!t.res || !this.s.builtin) return this.stop(ctx, t, reject('route_not_found', 'no_route'));
+      const res = t.res;
+      this.s.builtin.serve(ctx, res).catch((err: unknown) => (res.headersSent ? res.destroy(err as Error) : this.fail(ctx, t, err)));
+      return;
+    }
     try {
       const hasBody = prepareUpstreamHeaders(ctx, this.s, ctx.trustedPeer);
       // A 502/504 page shows its request id: recorded like a rejection, so the id can be looked up.

@@ -29,6 +29,11 @@ export interface GatehouseReceiver {
   handle(ctx: RequestContext, res: ServerResponse): Promise<void>;
 }
 
+/** An app Gatehouse serves itself (the console on admin.console_host): after authorize and record, instead of forward. */
+export interface BuiltinApp {
+  serve(ctx: RequestContext, res: ServerResponse): Promise<void>;
+}
+
 export interface Services {
   logger: Logger;
   metrics: Metrics;
@@ -45,4 +50,6 @@ export interface Services {
   stale: StaleIdentities;
   endpoints?: GatehouseEndpoints;
   receivers?: GatehouseReceiver[];
+  /** Set by the console module when admin.console_host is configured. */
+  builtin?: BuiltinApp;
 }
