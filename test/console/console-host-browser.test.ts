@@ -92,7 +92,8 @@ if (needsChromium(t, 'the console_host browser test')) {
     t.match(await hana.textContent('#sessions'), /active/);
     const revoked = await adminFetch(stack, `/admin/sessions/${id}`, { method: 'DELETE', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'test' }) });
     t.equal(revoked.status, 200, 'revoked elsewhere (the admin API)');
-    await hana.waitForFunction("/revoked/.test(document.getElementById('sessions')?.textContent ?? '')", undefined, { timeout: 15_000 });
+    // A locator wait (no string evaluation: the console's CSP forbids eval, rightly).
+    await hana.locator('#sessions', { hasText: 'revoked' }).waitFor({ timeout: 15_000 });
     t.pass('the list shows the revocation without a reload');
   });
 
