@@ -3,11 +3,11 @@
 // both); loaded only when store.postgres is configured (store/open.ts imports it on demand).
 // - Schema: `?schema=name` in the URL (default public); every statement names it, so search_path
 //   and connection poolers in front of PostgreSQL do not matter. Created on first start.
-// - Migrations: versioned, one transaction under pg_advisory_xact_lock (postgres-db.ts).
-// - Batches: one transaction of a few bulk statements (postgres-batch.ts).
+// - Migrations: versioned, one transaction under pg_advisory_xact_lock (db.ts).
+// - Batches: one transaction of a few bulk statements (batch.ts).
 // - Revocations: durable before they resolve (a committed transaction with synchronous_commit at
 //   least `on`), and NOTIFY'd in that same transaction so other instances hear of them on commit
-//   (postgres-notify.ts). While PostgreSQL is unreachable they reject: never a false success.
+//   (notify.ts). While PostgreSQL is unreachable they reject: never a false success.
 // - Outages: every query is bounded (connect 5 s, query 15 s); dead idle connections are dropped by
 //   the pool without crashing; the RecordWriter keeps failed batches and retries with backoff.
 import { deleteInChunks } from '../purge.js';
@@ -18,43 +18,17 @@ import { PostgresDeviceStore } from './devices.js';
 import pg from 'pg';
 import { silentLogger, type Logger } from '../../log.js';
 import { applyBatch, batchStatements, fitIndexes, MAX_INDEXED_CHARS, type BatchStatements } from './batch.js';
-import {
-  connectionFromUrl,
-  createPool,
-  inTransaction,
-  migrate,
-  pgInt,
-  pgText,
-  tableNames,
-  type PostgresConnection,
-  type PostgresTimeouts,
-  type PostgresTls,
-  type Tables,
-} from './db.js';
+import { connectionFromUrl, createPool, inTransaction, migrate, pgInt, pgText, tableNames } from './db.js';
+import type { PostgresConnection, PostgresTimeouts, PostgresTls, Tables } from './db.js';
 import { notifyRevocations, RevocationWatcher } from './notify.js';
 import { PostgresQueries } from './queries.js';
 import { PostgresViews } from './views.js';
 import { PostgresSignInState } from './signin.js';
 import { PostgresIdentityStore } from './identity.js';
-import type {
-  AppActivity,
-  AppSessionQuery,
-  UserQuery,
-  DecisionQuery,
-  DecisionRecord,
-  IdentityChange,
-  Page,
-  RecordBatch,
-  RevocationState,
-  SessionQuery,
-  SessionRecord,
-  Store,
-  UserSummary,
-} from '../types.js';
+import type { AppActivity, AppSessionQuery, UserQuery, DecisionQuery, DecisionRecord, IdentityChange, Page } from '../types.js';
+import type { RecordBatch, RevocationState, SessionQuery, SessionRecord, Store, UserSummary } from '../types.js';
 
 export { connectionFromUrl, DEFAULT_SCHEMA } from './db.js';
-
-/** Rows deleted per purge statement; the event loop gets a turn between chunks. */
 
 export interface PostgresStoreOptions {
   /** store.postgres_tls: replaces the URL's sslmode. */
@@ -220,7 +194,7 @@ export class PostgresStore implements Store {
 
   /**
    * LISTEN/NOTIFY on a dedicated connection, a full snapshot after every (re)connect and a poll
-   * every few seconds (postgres-notify.ts).
+   * every few seconds (notify.ts).
    */
   watchRevocations(listener: (update: RevocationState) => void): void {
     if (this.closing) return;
