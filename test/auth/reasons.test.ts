@@ -97,7 +97,10 @@ t.test('every TOKEN_REASONS code from a real hostile request', async (t) => {
 
   await expectFail('two different credentials', { cookie: `gh=${good.token}`, authorization: `Bearer ${tampered}` }, 'conflicting_credentials');
 
-  t.same([...seen].sort(), [...TOKEN_REASONS].sort(), 'every code was produced');
+  // identity_stale is a session's state, not a property of a token: it takes an IdP that stays
+  // unreachable past refresh_max_stale, which test/login/refresh.test.ts produces end to end.
+  const ELSEWHERE: readonly TokenReason[] = ['identity_stale'];
+  t.same([...seen].sort(), TOKEN_REASONS.filter((r) => !ELSEWHERE.includes(r)).sort(), 'every token code was produced');
 });
 
 t.test('a valid external token and its identity', async (t) => {

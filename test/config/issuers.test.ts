@@ -135,7 +135,7 @@ t.test('identity providers: oidc and local_users rules, defaults', async (t) => 
     file: ./users.yaml
 `;
   const c = await load(t, setup(t, {}, good));
-  t.same(c.identityProviders[0], { id: 'corp', type: 'oidc', name: 'corp', issuer: 'https://login.corp.example', clientId: 'gatehouse', clientSecret: 's3cret', scopes: ['openid', 'email', 'profile'], groupsClaim: 'groups', endSession: true });
+  t.same(c.identityProviders[0], { id: 'corp', type: 'oidc', name: 'corp', issuer: 'https://login.corp.example', clientId: 'gatehouse', clientSecret: 's3cret', scopes: ['openid', 'email', 'profile'], groupsClaim: 'groups', endSession: true, backchannelLogout: false, refreshMaxStaleMs: 3_600_000 });
   t.match(c.identityProviders[1], { name: 'Dev IdP', scopes: ['openid', 'groups'], groupsClaim: 'roles', endSession: false });
   t.match(c.identityProviders[2], { id: 'local', type: 'local_users', scopes: [] });
   t.match(c.identityProviders[2]!.file, /\/users\.yaml$/);
