@@ -26,7 +26,9 @@ for (const n of notes) {
   byNeed.set(n.need, seen);
 }
 if (byNeed.size) {
-  const lines = [...byNeed.values()].map((n) => `- ${n.need}: ${n.why}; to run ${n.whats.join(', ')}: ${n.how}.`);
+  // Test files run in parallel and note their needs in any order: sort, so the summary reads the same every run.
+  const needs = [...byNeed.values()].sort((a, b) => a.need.localeCompare(b.need));
+  const lines = needs.map((n) => `- ${n.need}: ${n.why}; to run ${n.whats.sort().join(', ')}: ${n.how}.`);
   process.stdout.write(`\nnpm test could not run everything on this machine (${byNeed.size} missing):\n${lines.join('\n')}\n`);
 }
 process.exitCode = code;
