@@ -6,6 +6,7 @@ import { isMessage, isProcessMessage, RELAYED, type ProcessMessage } from '../..
 const ours: ProcessMessage[] = [
   { gatehouse: 'revoked', event: { sessionId: 's1' } },
   { gatehouse: 'login', topic: 'state', data: { op: 'take', key: 'k' } },
+  { gatehouse: 'identity', sessionId: 's1', state: { version: 2 } },
   { gatehouse: 'metrics-collect', id: 1 },
   { gatehouse: 'metrics-request', id: 2 },
   { gatehouse: 'metrics-json', id: 2, json: [] },
@@ -24,6 +25,6 @@ t.test('other modules’ messages are not ours', async (t) => {
   for (const m of [null, 'revoked', 42, {}, { gatehouse: 'other' }, { gatehouse: 1 }, { cmd: 'NODE_CLUSTER' }]) t.notOk(isProcessMessage(m), JSON.stringify(m));
 });
 
-t.test('the primary relays revocations and sign-in state, nothing else', async (t) => {
-  t.same([...RELAYED].sort(), ['login', 'revoked']);
+t.test('the primary relays revocations, sign-in state and identity changes, nothing else', async (t) => {
+  t.same([...RELAYED].sort(), ['identity', 'login', 'revoked']);
 });
