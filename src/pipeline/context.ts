@@ -10,8 +10,11 @@ import { clientInfo, requestId } from './request.js';
 export function createContext(req: IncomingMessage, config: GatewayConfig, upgrade: boolean): RequestContext {
   const tlsSocket = req.socket as TLSSocket;
   const client = clientInfo(req, config.trustedProxies, tlsSocket.encrypted === true);
-  // What the User-Agent claims (posture ua_* facts; cached per distinct string), and posture.max_age.
-  const facts: RequestContext['facts'] = { clientIp: client.clientIp, agent: agentFacts(req.headers['user-agent']) };
+  const facts: RequestContext['facts'] = { clientIp: client.clientIp };
+  // What the User-Agent claims (posture ua_* facts), parsed only when a selector, the identity page
+  // or the what-if reads it: most requests never do, and a client rotating its User-Agent must not
+  // buy a parse on every request to a bypass app.
+  lazyAgentFacts(facts, req.headers['user-agent']);
   if (config.posture) facts.postureMaxAgeMs = config.posture.maxAgeMs;
   if (config.countryHeader && client.trustedPeer) {
     const c = req.headers[config.countryHeader]; // lowercased at load
@@ -51,4 +54,16 @@ export function createContext(req: IncomingMessage, config: GatewayConfig, upgra
     bytes: undefined,
   };
   return ctx;
+}
+
+function lazyAgentFacts(facts: RequestContext['facts'], header: string | undefined): void {
+  Object.defineProperty(facts, 'agent', {
+    configurable: true,
+    enumerable: true,
+    get() {
+      const value = agentFacts(header);
+      Object.defineProperty(facts, 'agent', { value, enumerable: true, writable: true });
+      return value;
+    },
+  });
 }
