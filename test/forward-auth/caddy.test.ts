@@ -1,5 +1,7 @@
 // Real Caddy in front, asking Gatehouse with forward_auth (docs/forward-auth/gatehouse.caddy as
-// written): allowed, denied and unauthenticated requests, and the sign-in pages routed to Gatehouse.
+// written): allowed, denied and unauthenticated requests, the sign-in pages routed to Gatehouse, and
+// a WebSocket whose upgrade goes through Gatehouse closed when its session is revoked.
+import net from 'node:net';
 import t from 'tap';
 import { request, startUpstream } from '../helpers/stack.js';
 import { startCaddy } from '../helpers/proxies.js';
@@ -54,5 +56,29 @@ if (needsCaddy(t, 'the Caddy forward-auth test')) {
     const api = await request(caddy.port, { host: 'wiki.test', path: '/api', headers: { accept: 'application/json' } });
     t.equal(api.status, 401);
     t.equal(api.headers['www-authenticate'], 'Bearer realm="wiki"');
+  });
+
+  t.test('a WebSocket routed through Gatehouse (mode: both) is closed when its session is revoked', async (t) => {
+    upstream.server.on('upgrade', (req, socket: net.Socket) => {
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nx-seen-email: ${String(req.headers['x-gatehouse-user-email'] ?? '')}\r\n\r\n`);
+    });
+    const dave = await s.session({ sub: 'dave-id', email: 'dave@corp.example' });
+    const ws = net.connect(caddy.port, '127.0.0.1');
+    let received = Buffer.alloc(0);
+    const closed = new Promise<void>((done) => ws.once('close', () => done()));
+    ws.on('data', (d: Buffer) => (received = Buffer.concat([received, d])));
+    ws.on('error', () => undefined);
+    ws.write(`GET /live HTTP/1.1\r\nHost: both.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: http://both.test\r\nCookie: gatehouse_session=${dave.token}\r\n\r\n`);
+    while (!received.includes('\r\n\r\n')) await new Promise((r) => setTimeout(r, 20));
+    t.match(received.toString('latin1'), /^HTTP\/1\.1 101/, 'switched protocols');
+    t.match(received.toString('latin1'), /x-seen-email: dave@corp\.example/i, 'Gatehouse carried the upgrade with the identity');
+    const opened = received.length;
+
+    await s.gw.writer.flush();
+    t.ok((await s.gw.revoker.revokeUser('dave@corp.example', 'test', 'left the team')).length, 'his session revoked');
+    await closed;
+    const frame = received.subarray(opened);
+    t.equal(frame[0], 0x88, 'a close frame came through Caddy before the socket closed');
+    t.equal(frame.readUInt16BE(2), 4401, 'close code 4401: the session is gone');
   });
 }

@@ -1,6 +1,7 @@
 // Real nginx in front, asking Gatehouse with auth_request (docs/forward-auth/nginx-*.conf as written):
 // sign-in through the routed /.gatehouse/ endpoints, allow / deny / unauthenticated, a WebSocket,
-// a revocation on the next request, and spoofed forwarding headers refused.
+// a revocation on the next request, an open WebSocket closed on revocation when its upgrade goes
+// through Gatehouse, and spoofed forwarding headers refused.
 import net from 'node:net';
 import t from 'tap';
 import { request, startUpstream } from '../helpers/stack.js';
@@ -68,7 +69,8 @@ if (needsNginx(t, 'the nginx forward-auth test')) {
   t.test('a WebSocket is authorized the same way', async (t) => {
     upstream.server.on('upgrade', (req, socket: net.Socket) => {
       socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nx-seen-email: ${String(req.headers['x-gatehouse-user-email'] ?? '')}\r\n\r\n`);
-      socket.end();
+      // /live stays open (the next subtest closes it by revoking the session); the rest end at once.
+      if (req.url !== '/live') socket.end();
     });
     const alice = await s.session();
     const handshake = (extra: string) =>
@@ -78,6 +80,27 @@ if (needsNginx(t, 'the nginx forward-auth test')) {
     t.match(opened, /x-seen-email: alice@corp\.example/i, 'the upstream saw the identity on the upgrade');
     t.match(await handshake(''), /^HTTP\/1\.1 401/, 'no credential, no 101');
     t.match(await handshake(`Cookie: gatehouse_session=${alice.token}\r\nOrigin: https://evil.test\r\n`), /^HTTP\/1\.1 403/, 'cross-site WebSocket refused');
+  });
+
+  t.test('a WebSocket routed through Gatehouse (mode: both) is closed when its session is revoked', async (t) => {
+    const carol = await s.session({ sub: 'carol-id', email: 'carol@corp.example' });
+    const ws = net.connect(nginx.port, '127.0.0.1');
+    let received = Buffer.alloc(0);
+    const closed = new Promise<void>((done) => ws.once('close', () => done()));
+    ws.on('data', (d: Buffer) => (received = Buffer.concat([received, d])));
+    ws.on('error', () => undefined);
+    ws.write(`GET /live HTTP/1.1\r\nHost: both.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: http://both.test\r\nCookie: gatehouse_session=${carol.token}\r\n\r\n`);
+    while (!received.includes('\r\n\r\n')) await new Promise((r) => setTimeout(r, 20));
+    t.match(received.toString('latin1'), /^HTTP\/1\.1 101/, 'switched protocols');
+    t.match(received.toString('latin1'), /x-seen-email: carol@corp\.example/i, 'Gatehouse carried the upgrade with the identity');
+    const opened = received.length;
+
+    await s.gw.writer.flush();
+    t.ok((await s.gw.revoker.revokeUser('carol@corp.example', 'test', 'left the team')).length, 'her session revoked');
+    await closed;
+    const frame = received.subarray(opened);
+    t.equal(frame[0], 0x88, 'a close frame came through nginx before the socket closed');
+    t.equal(frame.readUInt16BE(2), 4401, 'close code 4401: the session is gone');
   });
 
   t.test('spoofed forwarding headers decide nothing', async (t) => {
@@ -102,13 +125,16 @@ if (needsNginx(t, 'the nginx forward-auth test')) {
     t.equal(envoyStyle.status, 403);
   });
 
-  /** Writes a raw request and returns what came back until the peer closed (or 5 s). */
+  /** Writes a raw request and returns what came back until the peer closed, a refusal's head arrived (nginx keeps those connections open), or 5 s. */
   function rawExchange(port: number, text: string): Promise<string> {
     return new Promise((resolve) => {
       const sock = net.connect(port, '127.0.0.1', () => sock.write(text));
       let buf = '';
       const timer = setTimeout(() => sock.destroy(), 5000);
-      sock.on('data', (d) => (buf += d.toString()));
+      sock.on('data', (d) => {
+        buf += d.toString();
+        if (buf.includes('\r\n\r\n') && !buf.startsWith('HTTP/1.1 101')) sock.destroy();
+      });
       sock.on('close', () => {
         clearTimeout(timer);
         resolve(buf);

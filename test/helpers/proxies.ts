@@ -51,6 +51,8 @@ http {
   map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
   upstream gatehouse { server 127.0.0.1:${opts.gatehousePort}; keepalive 8; }
   upstream app { server 127.0.0.1:${opts.upstreamPort}; keepalive 8; }
+  # both.test (mode: [proxy, forward_auth]): WebSocket upgrades through Gatehouse, as docs/forward-auth.md says.
+  map $http_upgrade $both_backend { default app; ~*^websocket$ gatehouse; }
   server {
     listen 127.0.0.1:${port};
     proxy_bind ${opts.bindAddress};
@@ -62,6 +64,21 @@ http {
       proxy_set_header Host $http_host;
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $connection_upgrade;
+    }
+  }
+  server {
+    listen 127.0.0.1:${port};
+    server_name both.test;
+    proxy_bind ${opts.bindAddress};
+    include ${RECIPES}/nginx-endpoints.conf;
+    location / {
+      include ${RECIPES}/nginx-auth.conf;
+      proxy_pass http://$both_backend;
+      proxy_http_version 1.1;
+      proxy_set_header Host $http_host;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
     }
   }
 }
@@ -89,6 +106,13 @@ export async function startCaddy(t: Test, opts: { gatehousePort: number; upstrea
 http://:${port} {
 	bind 127.0.0.1
 	import ${RECIPES}/gatehouse.caddy 127.0.0.1:${opts.gatehousePort}
+	# both.test (mode: [proxy, forward_auth]): WebSocket upgrades through Gatehouse, as docs/forward-auth.md says.
+	@websocket {
+		host both.test
+		header Connection *Upgrade*
+		header Upgrade websocket
+	}
+	reverse_proxy @websocket 127.0.0.1:${opts.gatehousePort}
 	reverse_proxy 127.0.0.1:${opts.upstreamPort}
 }
 `;
