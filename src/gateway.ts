@@ -84,7 +84,7 @@ export class Gateway implements AdminHost, LoginHost {
       overlay: services.identities,
       logger,
       flush: () => writer.flush(),
-      revokeSessions: (ids, by, reason) => revoker.revokeSessions(ids, by, reason),
+      revokeSessions: (ids, by, reason, history) => revoker.revokeSessions(ids, by, reason, history),
       providersWithIssuer: (issuer) => configs.current.identityProviders.filter((p) => p.issuer === issuer).map((p) => p.id),
     });
   }

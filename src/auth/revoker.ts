@@ -2,11 +2,11 @@
 // store first (a failure throws and nothing is claimed), then refused by this process's in-memory
 // set on the very next request. Other instances learn it from the store (NOTIFY or resync).
 import type { Identity } from '../policy/types.js';
-import type { Store } from '../store/types.js';
+import type { IdentityChange, Store } from '../store/types.js';
 import type { RevocationSet } from './revocations.js';
 
 /** The store calls revocation needs, and nothing else. */
-export type RevocationStore = Pick<Store, 'revokeSession' | 'revokeUser' | 'revokeLogin' | 'revokeApp'>;
+export type RevocationStore = Pick<Store, 'revokeSession' | 'revokeUser' | 'revokeLogin' | 'revokeSessions' | 'revokeApp'>;
 
 export class Revoker {
   constructor(
@@ -41,17 +41,15 @@ export class Revoker {
     return ids;
   }
 
-  /** Revokes these sessions (already flushed by the caller); returns the ids the store knew. */
-  async revokeSessions(ids: string[], by: string, reason: string): Promise<string[]> {
-    const at = Date.now();
-    const known: string[] = [];
-    for (const id of ids) {
-      if (await this.store.revokeSession(id, by, reason, at)) {
-        this.revocations.revokeSession(id);
-        known.push(id);
-      }
-    }
-    return known;
+  /**
+   * Revokes these sessions (already flushed by the caller) in one store transaction with their
+   * history entries — one notification to the other instances, however many sessions — then in
+   * memory; returns the ids revoked now (an already revoked one keeps its first revocation).
+   */
+  async revokeSessions(ids: string[], by: string, reason: string, history?: IdentityChange[]): Promise<string[]> {
+    const revoked = await this.store.revokeSessions(ids, by, reason, Date.now(), history);
+    for (const id of revoked) this.revocations.revokeSession(id);
+    return revoked;
   }
 
   /** Every session issued before now must log in again to use this app; returns the cutoff. */

@@ -16,8 +16,8 @@ export interface LiveIdentityDeps {
   logger: Logger;
   /** Writes the audit records still queued (a session signed in a moment ago). */
   flush(): Promise<void>;
-  /** Durable, then refused in memory; returns the ids it revoked. */
-  revokeSessions(ids: string[], by: string, reason: string): Promise<string[]>;
+  /** Durable (with the history entries, one transaction), then refused in memory; returns the ids it revoked. */
+  revokeSessions(ids: string[], by: string, reason: string, history: IdentityChange[]): Promise<string[]>;
   /** The OIDC providers whose issuer is this URL (for `{issuer, subject}` matches). */
   providersWithIssuer(issuer: string): string[];
   /** Every accepted change, for metrics: how many sessions it touched. */
@@ -33,20 +33,16 @@ export class LiveIdentity implements IdentityChanges {
   async revoke(match: SessionMatch, source: ChangeSource, reason: string, eventId?: string): Promise<string[]> {
     const sessions = await this.sessions(match);
     if (sessions.length === 0) return [];
+    const now = Date.now();
+    // One transaction for the set, with the history entries (the record of who asked): a user's
+    // 100 sessions cost one durable commit and one notification, not 100.
     const ids = await this.d.revokeSessions(
       sessions.map((s) => s.id),
       source,
       reason,
+      sessions.map((s) => entry(s, now, { revoked: { reason } }, source, null, eventId)),
     );
-    const now = Date.now();
-    for (const s of sessions) {
-      if (!ids.includes(s.id)) continue;
-      this.d.overlay.forget([s.id]);
-      // The revocation itself is durable already; its history entry is the record of who asked.
-      await this.d.store.identities
-        .record(entry(s, now, { revoked: { reason } }, source, null, eventId))
-        .catch((err: unknown) => this.d.logger.warn({ err, sessionId: s.id }, 'live identity: could not record a revocation in the history'));
-    }
+    this.d.overlay.forget(ids);
     this.d.logger.info({ source, match: describeMatch(match), eventId, reason, sessions: ids.length }, 'live identity: sessions revoked');
     this.d.changed?.(source, 'revoke', ids.length);
     return ids;

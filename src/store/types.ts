@@ -254,6 +254,13 @@ export interface Store {
   revokeUser(email: string, by: string, reason: string, at: number): Promise<string[]>;
   /** Revokes every unrevoked session of one sign-in (login_id); returns their ids. */
   revokeLogin(loginId: string, by: string, reason: string, at: number): Promise<string[]>;
+  /**
+   * Revokes these sessions at once: one durable transaction (with PostgreSQL one notification for
+   * the set), holding the history entry of each session it revokes (`history`, by session id).
+   * Unknown and already revoked ids are skipped (an earlier revocation is kept). Returns the ids
+   * revoked now.
+   */
+  revokeSessions(ids: string[], by: string, reason: string, at: number, history?: IdentityChange[]): Promise<string[]>;
   /** Sessions issued before `at` must log in again for `app` (a later cutoff only moves it forward). */
   revokeApp(app: string, at: number): Promise<void>;
   /** Every revoked session id still in the store, and every app cutoff. */

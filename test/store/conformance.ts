@@ -11,6 +11,7 @@ import { refreshCases } from './conformance-live.js';
 import { eventCases } from './conformance-events.js';
 import { pageCases } from './conformance-pages.js';
 import { deviceCases } from './conformance-devices.js';
+import { revokeBatchCases } from './conformance-revoke-batch.js';
 
 export type OpenStore = () => Promise<Store>;
 
@@ -31,4 +32,5 @@ export function storeConformance(t: Test, open: OpenStore): void {
   eventCases(t, open);
   pageCases(t, open);
   deviceCases(t, open);
+  revokeBatchCases(t, open);
 }

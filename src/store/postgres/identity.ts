@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { inTransaction, pgInt, pgJson, pgText, type Tables } from './db.js';
 import { notifyRevocations } from './notify.js';
 import { changeFromPg, sessionFromPg, type PgChangeRow, type PgSessionRow } from './rows.js';
+import { entriesOf } from '../revoke-batch.js';
 import type { IdentityChange, IdentityStore, IdentityVersionWrite, LiveIdentityRow, SessionRecord, SessionSelector } from '../types.js';
 
 const LIVE = 'revoked_at IS NULL AND expires_at > $1';
@@ -20,6 +21,11 @@ function statements(t: Tables) {
     setVersion: `UPDATE ${t.sessions} SET identity_version = $1, live_state = $2::jsonb WHERE id = $3 AND identity_version = $4`,
     insertChange: `INSERT INTO ${t.changes} (email, time, session_id, change, source, version, event_id)
       VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7)`,
+    revokeIds: `WITH target AS (SELECT id FROM ${t.sessions} WHERE id = ANY($4::text[]) AND revoked_at IS NULL ORDER BY id FOR UPDATE)
+      UPDATE ${t.sessions} s SET revoked_at = $1, revoked_by = $2, revoke_reason = $3 FROM target WHERE s.id = target.id RETURNING s.id`,
+    insertChanges: `INSERT INTO ${t.changes} (email, time, session_id, change, source, version, event_id)
+      SELECT email, time, session_id, change, source, version, event_id FROM jsonb_to_recordset($1::jsonb)
+        AS x(email text, time bigint, session_id text, change jsonb, source text, version bigint, event_id text)`,
     sessionHistory: `SELECT * FROM ${t.changes} WHERE session_id = $1 ORDER BY time DESC, id DESC`,
     changed: `SELECT id, identity_version FROM ${t.sessions} WHERE identity_version > 0 AND ${LIVE} ORDER BY id`,
     states: `SELECT id, identity_version, live_state FROM ${t.sessions} WHERE id = ANY($1::text[]) AND identity_version > 0`,
@@ -75,6 +81,34 @@ export class PostgresIdentityStore implements IdentityStore {
   async changed(now: number): Promise<Array<{ sessionId: string; version: number }>> {
     const res = await this.pool.query<{ id: string; identity_version: number }>(this.st.changed, [pgInt(now)]);
     return res.rows.map((r) => ({ sessionId: r.id, version: r.identity_version }));
+  }
+
+  /**
+   * Store.revokeSessions inside the caller's durable transaction: one UPDATE (rows locked in id
+   * order, like batches and the other revocations), the history entries of the sessions it revoked,
+   * one notification for the set.
+   */
+  async revokeIn(c: pg.ClientBase, r: { ids: string[]; by: string; reason: string; at: number; history: IdentityChange[] }): Promise<string[]> {
+    const params = [pgInt(r.at), pgText(r.by), pgText(r.reason), [...new Set(r.ids)].map(pgText)];
+    const revoked = (await c.query<{ id: string }>(this.st.revokeIds, params)).rows.map((row) => row.id);
+    await this.insertMany(c, entriesOf(revoked, r.history));
+    await notifyRevocations(c, this.schema, { sessionIds: revoked });
+    return revoked;
+  }
+
+  /** Several history entries in one statement, inside the caller's transaction. */
+  async insertMany(c: pg.ClientBase, changes: IdentityChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const rows = changes.map((ch) => ({
+      email: ch.email,
+      time: pgInt(ch.time),
+      session_id: ch.sessionId,
+      change: ch.change,
+      source: ch.source ?? 'login',
+      version: ch.version ?? null,
+      event_id: ch.eventId ?? null,
+    }));
+    await c.query(this.st.insertChanges, [pgJson(rows)]);
   }
 
   private async insert(c: pg.ClientBase, ch: IdentityChange): Promise<void> {

@@ -164,6 +164,11 @@ export class PostgresStore implements Store {
     return this.revokeMany(this.st.revokeLogin, [pgInt(at), pgText(by), pgText(reason), pgText(loginId)]);
   }
 
+  /** One transaction and one notification for the set, whatever its size (a SCIM deactivation's 100 sessions). */
+  revokeSessions(ids: string[], by: string, reason: string, at: number, history: IdentityChange[] = []): Promise<string[]> {
+    return ids.length === 0 ? Promise.resolve([]) : this.durably((c) => this.identities.revokeIn(c, { ids, by, reason, at, history }));
+  }
+
   /** One revoking UPDATE … RETURNING id, durable, and announced to the other instances. */
   private revokeMany(sql: string, params: unknown[]): Promise<string[]> {
     return this.durably(async (c) => {

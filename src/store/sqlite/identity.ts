@@ -65,7 +65,8 @@ export class SqliteIdentityStore implements IdentityStore {
     return this.st.changed.all({ now }) as Array<{ sessionId: string; version: number }>;
   }
 
-  private insert(c: IdentityChange): void {
+  /** One history entry, inside the caller's transaction (a batch revocation's, say). */
+  insert(c: IdentityChange): void {
     this.st.insertChange.run(c.email, c.time, c.sessionId, JSON.stringify(c.change), c.source ?? 'login', c.version ?? null, c.eventId ?? null);
   }
 

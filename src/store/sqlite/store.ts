@@ -10,6 +10,7 @@ import { deleteInChunks } from '../purge.js';
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import { diffIdentity } from '../identity-diff.js';
+import { entriesOf } from '../revoke-batch.js';
 import { durably, openDatabase, retryBusy } from './db.js';
 import { SqliteReader } from './reader.js';
 import { SqliteScimStore } from './scim.js';
@@ -18,7 +19,7 @@ import { SqliteIdentityStore } from './identity.js';
 import { SqliteEventStore } from './events.js';
 import { SqliteRefreshStore } from './live.js';
 import { DECISION_PARAMS, DecisionParamWriter, SESSION_INSERT_COLUMNS, sessionInsertParams, sessionTouchParams, type SessionRow } from './rows.js';
-import type { DecisionRecord, RecordBatch, RevocationState, SessionUpsert, Store, StoreReader } from '../types.js';
+import type { DecisionRecord, IdentityChange, RecordBatch, RevocationState, SessionUpsert, Store, StoreReader } from '../types.js';
 
 export { StoreCorruptError } from './db.js';
 export const DEFAULT_BUSY_TIMEOUT_MS = 50;
@@ -196,6 +197,15 @@ export class SqliteStore implements Store {
 
   revokeLogin(loginId: string, by: string, reason: string, at: number): Promise<string[]> {
     return this.durably(() => this.st.revokeLogin.all(at, by, reason, loginId) as string[]);
+  }
+
+  revokeSessions(ids: string[], by: string, reason: string, at: number, history: IdentityChange[] = []): Promise<string[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.durably(() => {
+      const revoked = [...new Set(ids)].filter((id) => this.st.revokeSession.run(at, by, reason, id).changes > 0);
+      for (const h of entriesOf(revoked, history)) this.identities.insert(h);
+      return revoked;
+    });
   }
 
   async revokeApp(app: string, at: number): Promise<void> {

@@ -119,6 +119,14 @@ function storeTests(): void {
     await pgExec(`SELECT pg_notify('gatehouse_revocations', $1)`, [JSON.stringify({ schema, resync: true })]);
     await eventually(() => seen.ids().has('s2'), 30_000, 5, 'state reloaded on a resync notice');
 
+    // A batch revocation (a SCIM deactivation's 100 sessions) is one notice, heard as one update.
+    const batch = Array.from({ length: 100 }, (_, i) => `batch-${i}`);
+    await a.writeBatch({ ...emptyBatch(), sessions: batch.map((id) => session(id, { email: 'cara@example.com' })) });
+    const before = seen.updates.length;
+    t.same((await a.revokeSessions(batch, 'scim', 'deactivated', T0)).length, 100);
+    await eventually(() => batch.every((id) => seen.ids().has(id)), 30_000, 2, 'every id of a batch revocation');
+    t.equal(seen.updates.slice(before).filter((u) => u.sessionIds.some((id) => id.startsWith('batch-'))).length, 1, 'in one notification');
+
     await other.revokeSession('elsewhere', 'admin', 'x', T0);
     await new Promise((r) => setTimeout(r, 300));
     t.notOk(seen.ids().has('elsewhere'), 'another schema’s revocations are not ours');
