@@ -89,6 +89,27 @@ export class Recorder {
     });
   }
 
+  /** A sign-in the IdP accepted but the gateway refused (no session minted): a decision of its own, findable by email. */
+  signInRefused(ctx: RequestContext, r: { email: string; idp: string | null; reason: string; detail: string }): void {
+    this.writer.decision({
+      requestId: ctx.requestId,
+      time: Date.now(),
+      app: ctx.app?.name ?? '',
+      sessionId: null,
+      email: r.email,
+      method: ctx.method,
+      host: ctx.host,
+      path: ctx.path,
+      clientIp: ctx.clientIp,
+      outcome: 'unauthenticated',
+      policy: null,
+      reason: r.reason,
+      reasons: [r.idp ? `${r.detail} (identity provider ${r.idp})` : r.detail],
+      configHash: ctx.config.hash,
+      identityVersion: null,
+    });
+  }
+
   /** Record a session at login (gateway-minted sessions are recorded before first use). */
   session(upsert: SessionUpsert): void {
     this.writer.session(upsert);

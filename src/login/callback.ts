@@ -11,7 +11,7 @@ import { clearFlowCookie, flowId, openFlow, type Flow } from './flow-cookie.js';
 import { completeSignIn } from './handoff.js';
 import { OidcProvider, describe } from './oidc.js';
 import { redirectTarget } from './redirect.js';
-import { issueSession, sessionDuration } from './session.js';
+import { issueSession, sessionDuration, SignInRefusedError } from './session.js';
 
 /** The flow of this callback, once: null (and the error page sent) otherwise. */
 async function takeFlow(d: LoginDeps, ctx: RequestContext, res: ServerResponse, state: string | null): Promise<Flow | null> {
@@ -62,7 +62,14 @@ export async function callback(d: LoginDeps, ctx: RequestContext, res: ServerRes
     const why = result.reason === 'email_not_verified' ? 'your email address is not verified there' : 'it sent no user id';
     return fail(ctx, res, 403, 'Sign-in refused', `${provider.cfg.name} signed you in, but ${why}.`, again, cleared);
   }
-  const minted = await issueSession(d.session, ctx, result.claims, sessionDuration(ctx, app), result.sid);
+  let minted;
+  try {
+    minted = await issueSession(d.session, ctx, result.claims, sessionDuration(ctx, app), result.sid);
+  } catch (err) {
+    if (!(err instanceof SignInRefusedError)) throw err;
+    d.logger.warn({ idp: provider.id, email: err.email, reason: err.reason, requestId: ctx.requestId }, 'sign-in refused');
+    return fail(ctx, res, 403, 'Sign-in refused', err.message, undefined, cleared);
+  }
   d.logger.info({ idp: provider.id, email: result.claims.email, sessionId: minted.jti, requestId: ctx.requestId }, 'signed in');
   // Kept (sealed) only when this provider refreshes identities; never logged.
   if (provider.cfg.refreshMs !== undefined) await d.refreshGrants.register(minted.jti, provider, result.refreshToken, minted.issuedAt * 1000);

@@ -11,7 +11,7 @@ import { identity } from './identity.js';
 import { loginGet, loginPost } from './login.js';
 import { logout, logoutPage, SIGNED_OUT_PATH, signedOut } from './logout.js';
 import { sessionCookie } from './cookies.js';
-import { SessionTooLargeError } from './session.js';
+import { SessionTooLargeError, SignInRefusedError } from './session.js';
 
 type Handler = (d: LoginDeps, ctx: RequestContext, res: ServerResponse) => void | Promise<void>;
 
@@ -48,6 +48,12 @@ export class LoginEndpoints implements GatehouseEndpoints {
     return Promise.resolve(done).then(
       () => true,
       (err: unknown) => {
+        // Refused on purpose (recorded where it was decided): a page saying why.
+        if (err instanceof SignInRefusedError && !res.headersSent) {
+          this.d.logger.warn({ requestId: ctx.requestId, email: err.email, reason: err.reason }, 'sign-in refused');
+          fail(ctx, res, 403, 'Sign-in refused', err.message);
+          return true;
+        }
         this.d.logger.error({ err, requestId: ctx.requestId, path: ctx.path }, 'login endpoint failed');
         if (res.headersSent) res.destroy();
         else if (err instanceof SessionTooLargeError) fail(ctx, res, 500, 'Sign-in failed', err.message);

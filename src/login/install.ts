@@ -92,7 +92,7 @@ export async function installLogin(g: LoginHost): Promise<LoginModule> {
     sealer,
     handoffs: new Handoffs(state, sealer),
     csrf: new Csrf(signingSecret(g)),
-    session: { keys: () => g.services.keys, recorder: () => g.services.recorder },
+    session: { keys: () => g.services.keys, recorder: () => g.services.recorder, standing: (email) => g.store.scim.scimStanding(email) },
     store: g.store,
     flushAudit: () => g.writer.flush(),
     revokeSession: (id, by, reason) => g.revoker.revokeSession(id, by, reason),

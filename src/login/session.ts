@@ -16,6 +16,34 @@ const CORE = ['sub', 'email', 'name', 'groups', 'idp', 'amr', LOGIN_ID_CLAIM];
 export interface SessionDeps {
   keys(): KeySet;
   recorder(): Recorder;
+  /** The SCIM user behind this email, if provisioned (store.scim.scimStanding): deactivated ones get no session. */
+  standing?(email: string): Promise<{ active: boolean } | null>;
+}
+
+/** A sign-in the IdP accepted but Gatehouse refuses (the SCIM user is deactivated): a 403 page saying why. */
+export class SignInRefusedError extends Error {
+  constructor(
+    readonly reason: 'scim_inactive',
+    readonly email: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SignInRefusedError';
+  }
+}
+
+/**
+ * A user whom SCIM deactivated (active: false) gets no new session, however the IdP answered (an
+ * IdP that has not caught up, a local users file): refused, recorded as a decision with its reason,
+ * before any token is minted. A store that cannot answer fails the sign-in (closed).
+ */
+async function checkStanding(deps: SessionDeps, ctx: RequestContext, claims: SessionClaims): Promise<void> {
+  if (!deps.standing || !claims.email) return;
+  const standing = await deps.standing(claims.email);
+  if (!standing || standing.active) return;
+  const detail = `sign-in refused: the SCIM user ${claims.email} is deactivated (active: false)`;
+  deps.recorder().signInRefused(ctx, { email: claims.email, idp: claims.idp ?? null, reason: 'scim_inactive', detail });
+  throw new SignInRefusedError('scim_inactive', claims.email, 'Your account is deactivated in the organization’s directory (SCIM). Ask your administrator to reactivate it.');
 }
 
 export class SessionTooLargeError extends Error {
@@ -42,6 +70,7 @@ function loginIdFor(ctx: RequestContext): string {
 
 /** `idpSid`: the OIDC provider's session id, recorded for back-channel logout. */
 export async function issueSession(deps: SessionDeps, ctx: RequestContext, idpClaims: SessionClaims, durationMs: number, idpSid: string | null = null): Promise<MintedSession> {
+  await checkStanding(deps, ctx, idpClaims);
   const now = Date.now();
   let claims: SessionClaims = { ...idpClaims, [LOGIN_ID_CLAIM]: loginIdFor(ctx) };
   let minted = await mintSessionToken(deps.keys(), claims, durationMs, now);
