@@ -1,14 +1,13 @@
 // /admin/apps/{name}: who is using this app right now, and "everyone must log in again for it".
 import type { AdminDeps } from './deps.js';
 import { iso, presentActivity, presentSession } from './present.js';
-import { caughtUp, fromStore, knownApp, onlyParams, pageParams } from './params.js';
+import { caughtUp, fromStore, knownApp, pageParams } from './params.js';
 import type { AdminRouter } from './server.js';
 
 export function registerApps(router: AdminRouter, deps: AdminDeps): void {
-  router.add('GET', '/admin/apps/:name/sessions', async ({ params, url }) => {
-    onlyParams(url, ['limit', 'cursor']);
-    const page = pageParams(url);
-    const app = knownApp(deps, params.name as string);
+  router.add('GET /admin/apps/:name/sessions', async ({ params, query }) => {
+    const page = pageParams(query);
+    const app = knownApp(deps, params.name);
     await caughtUp(deps);
     const now = Date.now();
     const sessions = await fromStore('list the app sessions', () => deps.store.appSessions({ app: app.name, activeAt: now, ...page }));
@@ -21,8 +20,8 @@ export function registerApps(router: AdminRouter, deps: AdminDeps): void {
     };
   });
 
-  router.add('POST', '/admin/apps/:name/revoke', async ({ params }) => {
-    const app = knownApp(deps, params.name as string);
+  router.add('POST /admin/apps/:name/revoke', async ({ params }) => {
+    const app = knownApp(deps, params.name);
     const at = await fromStore('revoke the app sessions (nothing was revoked)', () => deps.revoker.revokeApp(app.name));
     return { app: app.name, revoked: true, revoked_before: iso(at) };
   });

@@ -1,6 +1,7 @@
-// Wires the session-audit admin API into the admin router: sessions, users, apps, decisions and
-// policy tests. Every route needs an admin bearer token (enforced by the server).
+// Wires the session-audit admin API into the admin router: sessions, users, apps, decisions, policy
+// tests and the API's own schema. Every route needs an admin bearer token (enforced by the server).
 import type { AdminHost } from './deps.js';
+import { apiSchemaDocument } from './api-schema.js';
 import { registerApps } from './apps.js';
 import { registerDecisions } from './decisions.js';
 import { registerPolicyTest } from './policy-test.js';
@@ -15,4 +16,6 @@ export function installAdminApi(host: AdminHost): void {
   registerApps(router, deps);
   registerDecisions(router, deps);
   registerPolicyTest(router, deps);
+  let schema: Record<string, unknown> | undefined;
+  router.add('GET /admin/schema', () => (schema ??= apiSchemaDocument()));
 }

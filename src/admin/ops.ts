@@ -19,37 +19,32 @@ export interface OpsDeps {
 }
 
 export function registerOps(router: AdminRouter, d: OpsDeps): void {
-  router.add('GET', '/healthz', () => ({ status: 'ok', uptime_s: Math.round((Date.now() - d.startedAt.getTime()) / 1000) }), { open: true });
+  router.add('GET /healthz', () => ({ status: 'ok', uptime_s: Math.round((Date.now() - d.startedAt.getTime()) / 1000) }));
 
-  router.add(
-    'GET',
-    '/readyz',
-    async () => {
-      const checks: Record<string, { ok: boolean; detail?: string }> = {};
-      if (d.draining()) checks.draining = { ok: false, detail: 'shutting down: finishing in-flight requests' };
-      checks.config = { ok: true, detail: `hash ${d.configs.current.hash}` };
-      try {
-        await d.store.ping();
-        const w = d.writer.stats();
-        checks.store = w.healthy ? { ok: true } : { ok: false, detail: `writes failing: ${w.lastError ?? 'unknown'}; ${w.queued} records waiting` };
-      } catch (err) {
-        checks.store = { ok: false, detail: (err as Error).message };
-      }
-      for (const i of d.authenticator.status()) {
-        checks[`issuer:${i.issuer}`] = i.ready
-          ? { ok: true, ...(i.stale ? { detail: `serving last good key set; last error: ${i.lastError ?? 'none'}` } : {}) }
-          : { ok: false, detail: `no key set: ${i.lastError ?? 'not fetched yet'}` };
-      }
-      const ready = Object.values(checks).every((c) => c.ok);
-      if (!ready) return new RawResponse(503, 'application/json', JSON.stringify({ ready, checks }, null, 2) + '\n');
-      return { ready, checks };
-    },
-    { open: true },
-  );
+  router.add('GET /readyz', async () => {
+    const checks: Record<string, { ok: boolean; detail?: string }> = {};
+    if (d.draining()) checks.draining = { ok: false, detail: 'shutting down: finishing in-flight requests' };
+    checks.config = { ok: true, detail: `hash ${d.configs.current.hash}` };
+    try {
+      await d.store.ping();
+      const w = d.writer.stats();
+      checks.store = w.healthy ? { ok: true } : { ok: false, detail: `writes failing: ${w.lastError ?? 'unknown'}; ${w.queued} records waiting` };
+    } catch (err) {
+      checks.store = { ok: false, detail: (err as Error).message };
+    }
+    for (const i of d.authenticator.status()) {
+      checks[`issuer:${i.issuer}`] = i.ready
+        ? { ok: true, ...(i.stale ? { detail: `serving last good key set; last error: ${i.lastError ?? 'none'}` } : {}) }
+        : { ok: false, detail: `no key set: ${i.lastError ?? 'not fetched yet'}` };
+    }
+    const ready = Object.values(checks).every((c) => c.ok);
+    if (!ready) return new RawResponse(503, 'application/json', JSON.stringify({ ready, checks }, null, 2) + '\n');
+    return { ready, checks };
+  });
 
-  router.add('GET', '/metrics', async () => new RawResponse(200, d.metrics.registry.contentType, await d.metrics.text()), { open: true });
+  router.add('GET /metrics', async () => new RawResponse(200, d.metrics.registry.contentType, await d.metrics.text()));
 
-  router.add('GET', '/admin/config', () => {
+  router.add('GET /admin/config', () => {
     const c = d.configs.current;
     const err = d.configs.lastError;
     return {

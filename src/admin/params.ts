@@ -1,41 +1,22 @@
-// Parameter checking shared by the admin endpoints: every bad parameter is a 400 naming it, every
-// store failure a 503 that says the audit store is unavailable (never a false success).
+// What the admin endpoints share past the router's checks (routes.ts declares the parameters): query
+// values turned into numbers and times, body fields, and store failures as a 503 that says the audit
+// store is unavailable (never a false success). Every bad parameter is a 400 naming it.
 import { isIP } from 'node:net';
 import { parseDuration } from '../config/duration.js';
 import { decodeCursor, encodeCursor, StoreQueryError } from '../store/cursor.js';
 import type { AdminDeps } from './deps.js';
-import { HttpError } from './server.js';
+import { HttpError } from './router.js';
+import { DEFAULT_LIMIT, SINCE_MESSAGE } from './schemas.js';
 
-export const DEFAULT_LIMIT = 50;
-export const MAX_LIMIT = 500;
+export { DEFAULT_LIMIT, MAX_LIMIT } from './schemas.js';
 
-/** A query parameter, or undefined when absent or empty. */
-export function query(url: URL, name: string): string | undefined {
-  const v = url.searchParams.get(name);
-  return v === null || v === '' ? undefined : v;
-}
-
-/** Rejects query parameters the endpoint does not know (a typo would otherwise silently list everything). */
-export function onlyParams(url: URL, allowed: readonly string[]): void {
-  for (const name of url.searchParams.keys()) {
-    if (!allowed.includes(name)) throw new HttpError(400, `unknown query parameter "${name}" (allowed: ${allowed.join(', ')})`, name);
-  }
-}
-
-export function limitParam(url: URL): number {
-  const v = query(url, 'limit');
-  if (v === undefined) return DEFAULT_LIMIT;
-  if (!/^[0-9]+$/.test(v) || Number(v) < 1 || Number(v) > MAX_LIMIT) {
-    throw new HttpError(400, `limit must be a whole number from 1 to ${MAX_LIMIT}`, 'limit');
-  }
-  return Number(v);
-}
-
-/** `limit` and `cursor` of a list endpoint (the cursor is checked by the store: a bad one is a 400). */
-export function pageParams(url: URL): { limit: number; cursor?: string } {
-  const limit = limitParam(url);
-  const cursor = query(url, 'cursor');
-  return cursor === undefined ? { limit } : { limit, cursor };
+/**
+ * `limit` and `cursor` of a list endpoint, from a query the router has checked (routes.ts: `Limit`
+ * allows only 1 to MAX_LIMIT). The cursor is checked by the store: a bad one is a 400.
+ */
+export function pageParams(q: { limit?: string; cursor?: string }): { limit: number; cursor?: string } {
+  const limit = q.limit === undefined ? DEFAULT_LIMIT : Number(q.limit);
+  return q.cursor === undefined ? { limit } : { limit, cursor: q.cursor };
 }
 
 /** For lists kept in memory (lockouts): a cursor over a [number, string] sort key; a bad one is a 400. */
@@ -50,12 +31,9 @@ export const memoryCursor = {
   },
 };
 
-export function boolParam(url: URL, name: string): boolean | undefined {
-  const v = query(url, name);
-  if (v === undefined) return undefined;
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw new HttpError(400, `${name} must be true or false`, name);
+/** A checked boolean query value ('true', '1', 'false', '0'), or undefined when absent. */
+export function boolParam(v: 'true' | 'false' | '1' | '0' | undefined): boolean | undefined {
+  return v === undefined ? undefined : v === 'true' || v === '1';
 }
 
 /**
@@ -75,7 +53,7 @@ export function parseSince(value: unknown, param: string, now = Date.now()): num
       if (Number.isFinite(t)) return t;
     }
   }
-  throw new HttpError(400, `${param} must be a duration like 30m, 1h, 7d or an ISO time like 2026-11-20T10:00:00Z`, param);
+  throw new HttpError(400, `${param} ${SINCE_MESSAGE}`, param);
 }
 
 export function ipParam(value: unknown, param: string): string {
@@ -98,8 +76,8 @@ export function optionalString(body: Record<string, unknown>, name: string, pref
 }
 
 /** The revocation reason: ?reason= or {"reason": "…"} in the body. */
-export async function reasonOf(r: { url: URL; body(): Promise<unknown> }, fallback: string): Promise<string> {
-  const fromQuery = query(r.url, 'reason');
+export async function reasonOf(r: { query: { reason?: string }; body(): Promise<unknown> }, fallback: string): Promise<string> {
+  const fromQuery = r.query.reason;
   if (fromQuery !== undefined) return fromQuery;
   const body = await objectBody(r);
   return optionalString(body, 'reason') ?? fallback;

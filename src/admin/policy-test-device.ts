@@ -1,7 +1,7 @@
 // POST /admin/policy-test with device facts: "would Ann's laptop pass if its OS were updated?".
 // `device` sets or removes the bound device ({approved, name} or null), `posture` lays facts over
 // its reported ones (typed like a report, reported now), `user_agent` is parsed like a request's.
-import { HttpError } from './server.js';
+import { HttpError } from './router.js';
 import { BUILTIN_POSTURE_FACTS } from '../config/resolve-devices.js';
 import { DEFAULT_POSTURE_MAX_AGE_MS } from '../policy/device-selectors.js';
 import type { GatewayConfig } from '../config/types.js';
@@ -9,6 +9,8 @@ import type { DeviceFacts, Identity, RequestFacts } from '../policy/types.js';
 import { parseReport, ReportError } from '../policy/posture-report.js';
 import { agentFacts } from '../policy/user-agent.js';
 import { presentBoundDevice } from './present-device.js';
+import type { Static } from '@sinclair/typebox';
+import type { DeviceWhatIf } from './schemas-policy.js';
 
 export const WHAT_IF_DEVICE_KEYS = ['device', 'posture', 'user_agent'] as const;
 
@@ -22,7 +24,7 @@ function hypothetical(given: Record<string, unknown>, now: number): DeviceFacts 
 }
 
 /** Applies the body's device fields to the identity and facts; returns what the answer shows of them. */
-export function deviceWhatIf(identity: Identity | null, facts: RequestFacts, body: Record<string, unknown>, config: GatewayConfig): Record<string, unknown> {
+export function deviceWhatIf(identity: Identity | null, facts: RequestFacts, body: Record<string, unknown>, config: GatewayConfig): Static<typeof DeviceWhatIf> {
   const maxAge = config.posture?.maxAgeMs;
   if (maxAge !== undefined) facts.postureMaxAgeMs = maxAge;
   if (body.user_agent !== undefined) {

@@ -8,18 +8,17 @@ import { evaluate } from '../policy/evaluate.js';
 import type { Identity, RequestFacts } from '../policy/types.js';
 import type { SessionRecord } from '../store/types.js';
 import { iso, presentDecisionResult } from './present.js';
-import { deviceWhatIf, WHAT_IF_DEVICE_KEYS } from './policy-test-device.js';
+import { deviceWhatIf } from './policy-test-device.js';
+import { IDENTITY_KEYS, TEST_KEYS, WHAT_IF_KEYS } from './schemas-policy.js';
 import { caughtUp, fromStore, ipParam, knownApp, objectBody, optionalString, parseSince } from './params.js';
 import { HttpError, RawResponse, type AdminRouter } from './server.js';
 
 const MODES = ['identity', 'email', 'session_id'] as const;
-const TEST_KEYS = ['app', ...MODES, 'ip', 'country', ...WHAT_IF_DEVICE_KEYS];
-const WHAT_IF_KEYS = ['app', 'app_yaml', 'since'];
-const IDENTITY_KEYS = ['email', 'name', 'sub', 'idp', 'issuer', 'kind', 'groups', 'amr', 'auth_methods', 'claims', 'service_token', 'ip', 'country', 'certificate'];
 const KINDS: ReadonlyArray<Identity['kind']> = ['session', 'token', 'service'];
 
 export function registerPolicyTest(router: AdminRouter, deps: AdminDeps): void {
-  router.add('POST', '/admin/policy-test', async (r) => {
+  // The body's fields are those of schemas-policy.ts (published); the checks below name the field at fault.
+  router.add('POST /admin/policy-test', async (r) => {
     const body = await objectBody(r);
     return body.app_yaml !== undefined ? whatIf(deps, body) : testOne(deps, body);
   });
@@ -116,15 +115,16 @@ async function testOne(deps: AdminDeps, body: Record<string, unknown>) {
 
   let identity: Identity | null;
   let facts: RequestFacts;
-  let source: Record<string, unknown>;
+  let source: { from: (typeof MODES)[number]; session_id?: string; issued_at?: string; last_seen_at?: string };
   if (given[0] === 'identity') {
     ({ identity, facts } = identityFromBody(body.identity));
     source = { from: 'identity' };
   } else {
-    const session = await recorded(deps, body, given[0] as 'email' | 'session_id');
+    const mode = given[0] as 'email' | 'session_id';
+    const session = await recorded(deps, body, mode);
     identity = identityOf(session);
     facts = factsOf(session);
-    source = { from: given[0], session_id: session.id, issued_at: iso(session.issuedAt), last_seen_at: iso(session.lastSeenAt) };
+    source = { from: mode, session_id: session.id, issued_at: iso(session.issuedAt), last_seen_at: iso(session.lastSeenAt) };
   }
   if (body.ip !== undefined) facts.clientIp = ipParam(body.ip, 'ip');
   const country = optionalString(body, 'country');
@@ -180,8 +180,9 @@ async function whatIf(deps: AdminDeps, body: Record<string, unknown>) {
   await caughtUp(deps);
   const { sessions, truncated } = await fromStore('read the app’s recorded identities', () => usersOfApp(deps, candidate.name, since));
 
-  const gained: Array<Record<string, unknown>> = [];
-  const lost: Array<Record<string, unknown>> = [];
+  type Who = { email: string | null; user_id: string; session_id: string };
+  const gained: Array<Who & { policy: string | null }> = [];
+  const lost: Array<Who & { previous_policy: string | null; reason: string; policy: string | null; reasons: string[] }> = [];
   let unchanged = 0;
   for (const [i, s] of sessions.entries()) {
     // Thousands of evaluations: let the event loop serve traffic between slices.
@@ -206,7 +207,7 @@ async function whatIf(deps: AdminDeps, body: Record<string, unknown>) {
     gained,
     lost,
     unchanged,
-    ...(truncated ? { truncated: true } : {}),
+    ...(truncated ? { truncated: true as const } : {}),
   };
 }
 

@@ -4,126 +4,11 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { ERRORS, errorCode, type ErrorCode, type ErrorStatus } from '../errors.js';
 import type { Logger } from '../log.js';
 import { weakTokenReason } from './token-file.js';
+import { AdminRouter, HttpError, RawResponse } from './router.js';
 
-/**
- * An admin API refusal: a row of the error table (by code, or by status for its default code) and
- * a sentence. Answered as `{"error": <sentence>, "code": <code>, "param"?: <the parameter at fault>}`.
- */
-export class HttpError extends Error {
-  readonly code: ErrorCode;
-  readonly status: number;
-  constructor(
-    codeOrStatus: ErrorCode | ErrorStatus,
-    message: string,
-    readonly param?: string,
-  ) {
-    super(message);
-    this.code = errorCode(codeOrStatus);
-    this.status = ERRORS[this.code].status;
-  }
-
-  body(): { error: string; code: ErrorCode; param?: string } {
-    return { error: this.message, code: this.code, ...(this.param ? { param: this.param } : {}) };
-  }
-}
-
-export interface AdminRequest {
-  req: IncomingMessage;
-  url: URL;
-  params: Record<string, string>;
-  /** Name of the admin token used (for audit of revocations: "revoked by"). */
-  actor: string;
-  body(): Promise<unknown>;
-}
-
-export type AdminHandler = (r: AdminRequest) => Promise<unknown> | unknown;
-
-interface RouteDef {
-  method: string;
-  pattern: RegExp;
-  keys: string[];
-  handler: AdminHandler;
-  open: boolean;
-}
-
-/** A self-contained API under a path prefix (SCIM): its own auth, errors and body handling. */
-export interface AdminMount {
-  prefix: string;
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
-}
-
-/** A tiny method + path-pattern router: `/admin/sessions/:id`; and APIs mounted by prefix. */
-export class AdminRouter {
-  private readonly routes: RouteDef[] = [];
-  private readonly mounts: AdminMount[] = [];
-
-  mount(prefix: string, handle: AdminMount['handle']): this {
-    this.mounts.push({ prefix, handle });
-    return this;
-  }
-
-  mounted(path: string): AdminMount | undefined {
-    return this.mounts.find((m) => path === m.prefix || path.startsWith(`${m.prefix}/`));
-  }
-
-  add(method: string, path: string, handler: AdminHandler, opts: { open?: boolean } = {}): this {
-    const keys: string[] = [];
-    const pattern = new RegExp(
-      '^' +
-        path.replace(/:([a-z_]+)/g, (_m, k: string) => {
-          keys.push(k);
-          return '([^/]+)';
-        }) +
-        '$',
-    );
-    this.routes.push({ method, pattern, keys, handler, open: opts.open === true });
-    return this;
-  }
-
-  find(method: string, path: string): { route: RouteDef; params: Record<string, string> } | { allowed: string[] } | null {
-    const allowed: string[] = [];
-    for (const route of this.routes) {
-      const m = route.pattern.exec(path);
-      if (!m) continue;
-      if (route.method !== method) {
-        allowed.push(route.method);
-        continue;
-      }
-      const params: Record<string, string> = {};
-      for (const [i, k] of route.keys.entries()) {
-        try {
-          params[k] = decodeURIComponent(m[i + 1] as string);
-        } catch {
-          throw new HttpError(400, `bad percent-encoding in the path segment for ${k}`, k);
-        }
-      }
-      return { route, params };
-    }
-    return allowed.length ? { allowed } : null;
-  }
-
-  /**
-   * The admin API in-process (the console is its client): the same handlers, parameter checks and
-   * answers as over HTTP, as { status, body }. `actor` is who acts, for the audit of revocations.
-   */
-  async call(method: string, target: string, actor: string, req: IncomingMessage, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-    const url = new URL(target, 'http://admin');
-    const fail = (err: HttpError) => ({ status: err.status, body: { error: err.message, ...(err.param ? { param: err.param } : {}) } });
-    try {
-      const found = this.find(method, url.pathname);
-      if (!found || 'allowed' in found) return fail(new HttpError(404, `no such endpoint: ${method} ${url.pathname}`));
-      const out = await found.route.handler({ req, url, params: found.params, actor, body: () => Promise.resolve(body ?? {}) });
-      if (out instanceof RawResponse) return { status: out.status, body: JSON.parse(out.body) as Record<string, unknown> };
-      return { status: 200, body: (out ?? {}) as Record<string, unknown> };
-    } catch (err) {
-      if (err instanceof HttpError) return fail(err);
-      throw err;
-    }
-  }
-}
+export { AdminRouter, HttpError, RawResponse, type AdminHandler, type AdminMount, type AdminRequest } from './router.js';
 
 /**
  * Admin bearer tokens: GATEHOUSE_ADMIN_TOKEN and/or admin.tokens_file (lines `name: token` or bare
@@ -224,9 +109,8 @@ async function handle(router: AdminRouter, tokens: AdminTokens, logger: Logger, 
     }
     actor = `admin:${name}`;
   }
-  const r: AdminRequest = { req, url, params: found.params, actor, body: () => readJson(req) };
   try {
-    const out = await found.route.handler(r);
+    const out = await router.run(found.route, { req, url, params: found.params, actor, body: () => readJson(req) });
     if (out instanceof RawResponse) {
       res.writeHead(out.status, { 'content-type': out.contentType });
       res.end(out.body);
@@ -238,15 +122,6 @@ async function handle(router: AdminRouter, tokens: AdminTokens, logger: Logger, 
     logger.error({ err, path: url.pathname }, 'admin request failed');
     sendError(res, new HttpError('internal_error', 'internal error; see the gateway log'));
   }
-}
-
-/** A non-JSON answer (e.g. Prometheus text). */
-export class RawResponse {
-  constructor(
-    readonly status: number,
-    readonly contentType: string,
-    readonly body: string,
-  ) {}
 }
 
 function sendError(res: ServerResponse, err: HttpError): void {

@@ -1,21 +1,17 @@
 // /admin/sessions: list, show one in full, revoke.
 import type { AdminDeps } from './deps.js';
 import { presentSession, presentSessionDetail, presentSessionIdentity, iso } from './present.js';
-import { boolParam, caughtUp, fromStore, limitParam, onlyParams, query, reasonOf } from './params.js';
+import { boolParam, caughtUp, fromStore, pageParams, reasonOf } from './params.js';
 import { HttpError, type AdminRouter } from './server.js';
 
 /** Decisions shown with one session. */
 const RECENT_DECISIONS = 20;
 
 export function registerSessions(router: AdminRouter, deps: AdminDeps): void {
-  router.add('GET', '/admin/sessions', async ({ url }) => {
-    onlyParams(url, ['email', 'user', 'app', 'active', 'limit', 'cursor']);
-    const limit = limitParam(url);
-    const active = boolParam(url, 'active');
-    const email = query(url, 'email');
-    const user = query(url, 'user');
-    const app = query(url, 'app');
-    const cursor = query(url, 'cursor');
+  router.add('GET /admin/sessions', async ({ query }) => {
+    const { limit, cursor } = pageParams(query);
+    const active = boolParam(query.active);
+    const { email, user, app } = query;
     await caughtUp(deps);
     const now = Date.now();
     const page = await fromStore('list sessions', () =>
@@ -32,9 +28,9 @@ export function registerSessions(router: AdminRouter, deps: AdminDeps): void {
     return { sessions: page.items.map((s) => presentSession(s, now)), next_cursor: page.nextCursor };
   });
 
-  router.add('GET', '/admin/sessions/:id', async ({ params }) => {
+  router.add('GET /admin/sessions/:id', async ({ params }) => {
     await caughtUp(deps);
-    const id = params.id as string;
+    const id = params.id;
     const session = await fromStore('read the session', () => deps.store.getSession(id));
     if (!session) throw new HttpError(404, `no session with id "${id}"`, 'id');
     const [activity, decisions, history] = await fromStore('read the session', () =>
@@ -43,8 +39,8 @@ export function registerSessions(router: AdminRouter, deps: AdminDeps): void {
     return { ...presentSessionDetail(session, activity, decisions.items), ...presentSessionIdentity(session, history, deps.config().posture?.maxAgeMs) };
   });
 
-  router.add('DELETE', '/admin/sessions/:id', async (r) => {
-    const id = r.params.id as string;
+  router.add('DELETE /admin/sessions/:id', async (r) => {
+    const id = r.params.id;
     const reason = await reasonOf(r, 'revoked by an admin');
     // A session seen a moment ago may still be queued: write it first so it can be found.
     await caughtUp(deps);

@@ -1,23 +1,22 @@
 // /admin/users: who has sessions, one user's latest identity and identity history, log out everywhere.
 import type { AdminDeps } from './deps.js';
 import { iso, presentIdentity, presentIdentityChange, presentSession, presentUser } from './present.js';
-import { caughtUp, DEFAULT_LIMIT, fromStore, onlyParams, pageParams, reasonOf } from './params.js';
+import { caughtUp, DEFAULT_LIMIT, fromStore, pageParams, reasonOf } from './params.js';
 import { HttpError, type AdminRouter } from './server.js';
 
 /** Identity changes shown with a user, newest first. */
 export const USER_HISTORY = 100;
 
 export function registerUsers(router: AdminRouter, deps: AdminDeps): void {
-  router.add('GET', '/admin/users', async ({ url }) => {
-    onlyParams(url, ['limit', 'cursor']);
-    const page = pageParams(url);
+  router.add('GET /admin/users', async ({ query }) => {
+    const page = pageParams(query);
     await caughtUp(deps);
     const users = await fromStore('list users', () => deps.store.listUsers({ now: Date.now(), ...page }));
     return { users: users.items.map(presentUser), next_cursor: users.nextCursor };
   });
 
-  router.add('GET', '/admin/users/:email', async ({ params }) => {
-    const email = params.email as string;
+  router.add('GET /admin/users/:email', async ({ params }) => {
+    const email = params.email;
     await caughtUp(deps);
     const now = Date.now();
     // Each read bounded: the summary is one aggregate row, the rest the newest few.
@@ -43,8 +42,8 @@ export function registerUsers(router: AdminRouter, deps: AdminDeps): void {
     };
   });
 
-  router.add('DELETE', '/admin/users/:email/sessions', async (r) => {
-    const email = r.params.email as string;
+  router.add('DELETE /admin/users/:email/sessions', async (r) => {
+    const email = r.params.email;
     const reason = await reasonOf(r, 'logged out everywhere by an admin');
     await caughtUp(deps);
     const sessions = await fromStore('read the user', () => deps.store.userSessions(email, 1));

@@ -4,7 +4,7 @@
 //   DELETE /admin/login/lockouts/{kind}/{key} → lift one (kind: user | ip)
 import type { AdminRouter } from '../admin/server.js';
 import { HttpError } from '../admin/server.js';
-import { memoryCursor, onlyParams, pageParams } from '../admin/params.js';
+import { memoryCursor, pageParams } from '../admin/params.js';
 import type { LoginThrottle } from './throttle.js';
 
 type Lockout = Awaited<ReturnType<LoginThrottle['lockouts']>>[number];
@@ -15,9 +15,8 @@ const after = (l: Lockout, [until, key]: [number, string]) => l.until > until ||
 
 export function registerLockoutRoutes(router: Pick<AdminRouter, 'add'>, throttle: LoginThrottle): void {
   // Locks expire (lockout duration), so the set is small unless under attack; pages bound the answer.
-  router.add('GET', '/admin/login/lockouts', async ({ url }) => {
-    onlyParams(url, ['limit', 'cursor']);
-    const { limit, cursor } = pageParams(url);
+  router.add('GET /admin/login/lockouts', async ({ query }) => {
+    const { limit, cursor } = pageParams(query);
     const from = cursor === undefined ? undefined : memoryCursor.decode(cursor);
     const all = (await throttle.lockouts()).sort((a, b) => a.until - b.until || (keyOf(a)[1] < keyOf(b)[1] ? -1 : 1));
     const rest = from ? all.filter((l) => after(l, from)) : all;
@@ -28,10 +27,9 @@ export function registerLockoutRoutes(router: Pick<AdminRouter, 'add'>, throttle
       next_cursor: rest.length > limit && last ? memoryCursor.encode(keyOf(last)) : null,
     };
   });
-  router.add('DELETE', '/admin/login/lockouts/:kind/:key', async (r) => {
-    const kind = r.params.kind;
-    if (kind !== 'user' && kind !== 'ip') throw new HttpError(400, 'kind must be user or ip', 'kind');
-    const key = r.params.key as string;
+  // kind is user or ip: routes.ts says so, and the router refuses anything else.
+  router.add('DELETE /admin/login/lockouts/:kind/:key', async (r) => {
+    const { kind, key } = r.params;
     if (!(await throttle.unlock(kind, key))) throw new HttpError(404, `no lockout for ${kind} ${key}`);
     return { unlocked: { kind, key } };
   });

@@ -44,7 +44,11 @@ export interface AdminStack extends Stack {
   restart(t: Test): Promise<Gateway>;
 }
 
-export async function startAdminStack(t: Test, extra: { gateway?: Record<string, unknown>; apps?: Record<string, Record<string, unknown>> } = {}): Promise<AdminStack> {
+/** `extend` replaces the default (the admin API alone), e.g. to install login and devices too. */
+export async function startAdminStack(
+  t: Test,
+  extra: { gateway?: Record<string, unknown>; apps?: Record<string, Record<string, unknown>>; files?: Record<string, string>; extend?: (g: Gateway) => Promise<void> | void } = {},
+): Promise<AdminStack> {
   const up = await startUpstream(t);
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
   const jwk = { ...(await exportJWK(publicKey)), kid: 'idp-1', alg: 'ES256', use: 'sig' };
@@ -54,8 +58,8 @@ export async function startAdminStack(t: Test, extra: { gateway?: Record<string,
       token_issuers: [{ issuer: IDP_ISSUER, jwks: './idp.jwks.json', audience: IDP_AUDIENCE, algorithms: ['ES256'] }],
       ...(extra.gateway ?? {}),
     },
-    files: { 'idp.jwks.json': JSON.stringify({ keys: [jwk] }) },
-    extend: (g) => installAdminApi(g),
+    files: { 'idp.jwks.json': JSON.stringify({ keys: [jwk] }), ...(extra.files ?? {}) },
+    extend: extra.extend ?? ((g) => installAdminApi(g)),
   });
   return withHelpers(s, privateKey);
 }
