@@ -98,11 +98,11 @@ export async function start(args: string[]): Promise<number> {
         bridgeIdentities(g.services.identities);
         bridgeMetrics(g.services.metrics, workerId() === 1);
         followUsersFiles((await installLogin(g)).registry, g.identityChanges, g.logger);
-        await installDevices(g);
+        const devices = await installDevices(g);
         installAdminApi(g);
         installConsole(g);
         await installScim(g);
-        await installSsf(g, (issuer, url) => new RemoteJwks(issuer, url, { cooldownMs: 30_000 }));
+        await installSsf(g, (issuer, url) => new RemoteJwks(issuer, url, { cooldownMs: 30_000 }), devices);
       },
     });
   } catch (err) {

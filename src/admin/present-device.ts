@@ -8,7 +8,7 @@ const iso = (ms: number | null | undefined): string | null => (typeof ms === 'nu
 
 export function presentPosture(posture: Record<string, PostureFact>, maxAgeMs: number, now = Date.now()) {
   return Object.fromEntries(
-    Object.entries(posture).map(([k, f]) => [k, { value: f.value, reported_at: iso(f.at), stale: now - f.at > maxAgeMs, source: 'report' as const }]),
+    Object.entries(posture).map(([k, f]) => [k, { value: f.value, reported_at: iso(f.at), stale: now - f.at > maxAgeMs, source: f.source ?? 'report' }]),
   );
 }
 

@@ -138,7 +138,7 @@ export const Decision = Obj({
 });
 
 const PostureValue = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
-export const Posture = Dict(Obj({ value: PostureValue, reported_at: NTime, stale: Type.Boolean(), source: Type.Literal('report') }), 'Reported facts by name.');
+export const Posture = Dict(Obj({ value: PostureValue, reported_at: NTime, stale: Type.Boolean(), source: Type.Union([Type.Literal('report'), Type.Literal('ssf')], { description: 'report: PUT …/posture; ssf: a CAEP device-compliance-change (the compliant fact).' }) }), 'Reported facts by name.');
 const Attachment = Nullable(Type.Union([Type.Literal('platform'), Type.Literal('cross-platform')]));
 
 /** The device bound to a session (GET /admin/sessions/{id}, a policy test's what-if). */

@@ -2,9 +2,11 @@
 // posture. Every change that affects sessions goes through IdentityChanges: each session bound to
 // the device gets a new identity version (durable, NOTIFY'd to other instances, in the identity
 // history with its source), so its next request — and its open WebSockets — are decided on it.
+// It also implements the SSF receiver's DeviceCompliance (identity/ssf/device-compliance.ts).
 import { randomUUID } from 'node:crypto';
 import type { GatewayConfig } from '../config/types.js';
 import type { IdentityChanges, ChangeSource } from '../identity/changes.js';
+import type { DeviceCompliance } from '../identity/ssf/device-compliance.js';
 import type { Logger } from '../log.js';
 import type { DeviceFacts, Identity, PostureFact } from '../policy/types.js';
 import type { DeviceRecord, DeviceStore } from '../store/device-types.js';
@@ -40,7 +42,7 @@ export function factsOf(d: DeviceRecord): DeviceFacts {
 
 export type Enrolled = Pick<DeviceRecord, 'credentialId' | 'publicKey' | 'counter' | 'transports' | 'aaguid' | 'attachment'>;
 
-export class Devices {
+export class Devices implements DeviceCompliance {
   constructor(private readonly h: DevicesCore) {}
 
   private get store(): DeviceStore {
@@ -117,13 +119,32 @@ export class Devices {
     return this.change(deviceId, 'posture', (d) => ({ ...d, posture: { ...d.posture, ...facts }, postureAt: at }));
   }
 
+  /**
+   * A shared signal (CAEP device-compliance-change) about this device: its `compliant` fact, with
+   * source ssf and the SET's jti in the sessions' history. Null when there is no such live device.
+   */
+  async setCompliance(deviceId: string, compliant: boolean, eventId: string): Promise<number | null> {
+    const known = await this.store.get(deviceId);
+    if (!known || known.state === 'revoked') return null;
+    const at = Date.now();
+    const fact: PostureFact = { value: compliant, at, source: 'ssf' };
+    const done = await this.apply(deviceId, 'ssf', (d) => ({ ...d, posture: { ...d.posture, compliant: fact }, postureAt: at }), eventId);
+    return done ? done.sessions : null;
+  }
+
   private async change(deviceId: string, source: ChangeSource, fn: (d: DeviceRecord) => DeviceRecord): Promise<DeviceRecord | null> {
+    return (await this.apply(deviceId, source, fn, `device ${deviceId}`))?.device ?? null;
+  }
+
+  /** Changes the device, then lays it on every live session bound to it; how many changed. */
+  private async apply(deviceId: string, source: ChangeSource, fn: (d: DeviceRecord) => DeviceRecord, eventId: string): Promise<{ device: DeviceRecord; sessions: number } | null> {
     const d = await this.store.update(deviceId, fn);
     if (!d) return null;
     const device = d.state === 'revoked' ? null : factsOf(d);
+    let sessions = 0;
     for (const sessionId of await this.store.boundSessions(d.id, Date.now())) {
-      await this.h.identityChanges.update({ sessionId }, { boundDevice: device }, source, `device ${d.id}`);
+      sessions += await this.h.identityChanges.update({ sessionId }, { boundDevice: device }, source, eventId);
     }
-    return d;
+    return { device: d, sessions };
   }
 }

@@ -39,6 +39,8 @@ export type PostureValue = string | number | boolean;
 export interface PostureFact {
   value: PostureValue;
   at: number;
+  /** Who said so: a posture report (PUT …/posture; the default) or a shared signal (SSF device-compliance-change). */
+  source?: 'report' | 'ssf';
 }
 
 /** The device bound to a session: what `device:` and `posture:` rules see, and what the audit shows. */

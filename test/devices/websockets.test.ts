@@ -2,12 +2,12 @@
 // session bound to the device is closed with 4403 once a report (or a revocation) makes it no
 // longer allowed, while a WebSocket of a session bound to another device stays open; the change is
 // in the session's identity history with source posture (admin for the revocation).
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { adminFetch } from '../helpers/stack.js';
 import { openWebSocket } from '../helpers/websocket.js';
 import { deviceStack, devicesUpstream, HOST, type DeviceStack, type Session } from './helpers/stack.js';
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0]): Promise<{ d: DeviceStack; ann: Session; annDevice: string; bob: Session; bobDevice: string }> {
+async function setup(t: Test): Promise<{ d: DeviceStack; ann: Session; annDevice: string; bob: Session; bobDevice: string }> {
   const upstream = await devicesUpstream(t);
   const d = await deviceStack(t, {
     apps: {

@@ -6,7 +6,8 @@
 //                             were signed in with may be the one that changed); create: nothing
 //   token-claims-change       the new claims replace the session's (groups and name included)
 //   assurance-level-change    RFC8176 namespace: the session's amr; any other: the acr claim
-//   device-compliance-change  the device's status, stored per user and device, and on the sessions
+//   device-compliance-change  the device's status, stored per user and device, and on the sessions;
+//                             a Gatehouse device it names gets its `compliant` fact (device-compliance.ts)
 //   ssf verification          nothing (the transmitter checks the stream)
 // Other event types are accepted and ignored, as RFC 8417 asks of a recipient that does not
 // understand them.
@@ -14,6 +15,7 @@ import { PER_TOKEN_CLAIMS } from '../../store/identity-diff.js';
 import type { EventStore } from '../../store/event-types.js';
 import type { IdentityChanges, IdentityPatch } from '../changes.js';
 import { subjectOf, type Subject } from './subjects.js';
+import { applyDeviceCompliance, type DeviceCompliance } from './device-compliance.js';
 
 export const CAEP = 'https://schemas.openid.net/secevent/caep/event-type/';
 export const SSF_VERIFICATION = 'https://schemas.openid.net/secevent/ssf/event-type/verification';
@@ -116,7 +118,7 @@ export interface AppliedEvent {
 }
 
 /** Applies the planned events in order; a store failure rejects (the rest is not applied). */
-export async function applyEvents(planned: PlannedEvent[], changes: IdentityChanges, events: EventStore, jti: string): Promise<AppliedEvent[]> {
+export async function applyEvents(planned: PlannedEvent[], changes: IdentityChanges, events: EventStore, jti: string, devices?: DeviceCompliance): Promise<AppliedEvent[]> {
   const done: AppliedEvent[] = [];
   for (const { name, action } of planned) {
     const count = (n: number, what: string) => `${n} session${n === 1 ? '' : 's'} ${what}`;
@@ -125,10 +127,13 @@ export async function applyEvents(planned: PlannedEvent[], changes: IdentityChan
     else if (action.kind === 'revoke') done.push({ name, outcome: count((await changes.revoke(action.subject.match!, 'ssf', action.reason, jti)).length, 'revoked') });
     else if (action.kind === 'update') done.push({ name, outcome: count(await changes.update(action.subject.match!, action.patch, 'ssf', jti), 'updated') });
     else {
-      const device = action.subject.device ?? '(unnamed)';
-      await events.setDeviceCompliance({ subject: action.subject.user, device, status: action.status, time: Date.now(), source: 'ssf', eventId: jti });
-      const n = action.subject.match ? await changes.update(action.subject.match, { device: { id: device, compliance: action.status } }, 'ssf', jti) : 0;
-      done.push({ name, outcome: `device ${device} ${action.status}; ${count(n, 'updated')}` });
+      const own = await applyDeviceCompliance(devices, action.subject, action.status, jti);
+      // An opaque subject that is a Gatehouse device names the device (its label, `opaque dev_…`), not a session.
+      const subject = own?.subjectIsDevice ? { ...action.subject, match: null, user: '', device: action.subject.user } : action.subject;
+      const device = subject.device ?? '(unnamed)';
+      await events.setDeviceCompliance({ subject: subject.user, device, status: action.status, time: Date.now(), source: 'ssf', eventId: jti });
+      const n = subject.match ? await changes.update(subject.match, { device: { id: device, compliance: action.status } }, 'ssf', jti) : 0;
+      done.push({ name, outcome: `device ${device} ${action.status}; ${count(n, 'updated')}${own ? `; ${own.outcome}` : ''}` });
     }
   }
   return done;

@@ -11,6 +11,7 @@ import type { IdentityChanges } from '../changes.js';
 import { identityEventCounter } from '../metrics.js';
 import { transmitterKeys, type RemoteKeysFactory, type TransmitterKeys } from './keys.js';
 import { SsfReceiver, type SsfDeps } from './receiver.js';
+import type { DeviceCompliance } from './device-compliance.js';
 
 export interface SsfHost {
   readonly identityChanges: IdentityChanges;
@@ -30,8 +31,11 @@ interface Loaded {
   keys: TransmitterKeys;
 }
 
-/** `remoteKeys`: how a jwks_uri is fetched (the gateway hands in auth/remote-jwks.ts). */
-export async function installSsf(host: SsfHost, remoteKeys: RemoteKeysFactory): Promise<void> {
+/**
+ * `remoteKeys`: how a jwks_uri is fetched (the gateway hands in auth/remote-jwks.ts); `devices`:
+ * Gatehouse's devices (installDevices), whose `compliant` fact device-compliance-change sets.
+ */
+export async function installSsf(host: SsfHost, remoteKeys: RemoteKeysFactory, devices?: DeviceCompliance): Promise<void> {
   let loaded = new Map<string, Loaded>();
   const load = async (receivers: SsfReceiverConfig[]): Promise<void> => {
     const next = new Map<string, Loaded>();
@@ -64,6 +68,7 @@ export async function installSsf(host: SsfHost, remoteKeys: RemoteKeysFactory): 
       logger: host.logger,
       counter: identityEventCounter(host.services.metrics),
       receiver: (id) => loaded.get(id),
+      ...(devices ? { devices } : {}),
     }),
   );
 }

@@ -13,6 +13,7 @@ import type { DecisionRecord } from '../../store/types.js';
 import type { IdentityChanges } from '../changes.js';
 import type { IdentityEventCounter } from '../metrics.js';
 import { applyEvents, planEvents } from './events.js';
+import type { DeviceCompliance } from './device-compliance.js';
 import type { TransmitterKeys } from './keys.js';
 import { verifySet, type SetErrorCode } from './verify.js';
 
@@ -29,6 +30,8 @@ export interface SsfDeps {
   writer: { decision(d: DecisionRecord): void };
   logger: Logger;
   counter: IdentityEventCounter;
+  /** Gatehouse's devices, for device-compliance-change (device-compliance.ts); absent: not installed. */
+  devices?: DeviceCompliance;
   /** The receiver configured under this id, with its keys (undefined: none). */
   receiver(id: string): { cfg: SsfReceiverConfig; keys: TransmitterKeys } | undefined;
 }
@@ -77,7 +80,7 @@ export class SsfReceiver {
       return refused(400, 'invalid_request', `jti ${set.jti} was received before (a replay)`);
     }
     try {
-      const applied = await applyEvents(planned, this.d.changes, this.d.events, set.jti);
+      const applied = await applyEvents(planned, this.d.changes, this.d.events, set.jti, this.d.devices);
       const description = `jti ${set.jti}: ${applied.map((a) => `${a.name}: ${a.outcome}`).join('; ')}`;
       return { status: 202, description, reasons: applied.map((a) => a.name) };
     } catch (err) {

@@ -15,6 +15,8 @@ export interface Subject {
   user: string;
   /** The device, when the subject names one (`opaque laptop-7`). */
   device: string | null;
+  /** The complex subject's device id when its format is opaque (a Gatehouse device id, maybe). */
+  deviceId?: string;
 }
 
 export type SubjectResult = { ok: true; subject: Subject } | { ok: false; description: string };
@@ -61,5 +63,6 @@ function complex(id: Record<string, unknown>, at: string): SubjectResult {
   const s = session as Exclude<typeof session, string>;
   const d = device as Exclude<typeof device, string>;
   if (!u && !s && !d) return { ok: false, description: `${at} (complex) names no user, session or device` };
-  return { ok: true, subject: { match: s?.match ?? u?.match ?? null, user: u?.label ?? '', device: d?.label ?? null } };
+  const deviceId = isObject(id.device) && formatOf(id.device) === 'opaque' && text(id.device.id) ? id.device.id : undefined;
+  return { ok: true, subject: { match: s?.match ?? u?.match ?? null, user: u?.label ?? '', device: d?.label ?? null, ...(deviceId ? { deviceId } : {}) } };
 }
