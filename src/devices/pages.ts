@@ -34,6 +34,16 @@ ${facts(rows)}
 <button type="button" class="secondary" data-remove="${esc(d.id)}">Remove ${esc(d.name)}</button>`;
 }
 
+/** The enrollment form: first when the user has no device yet, after their list otherwise. */
+function form(title: string, suggestedName: string): string {
+  return `<h2>${title}</h2>
+<form id="enroll-form">
+<label for="device-name">Device name</label>
+<input id="device-name" name="name" maxlength="64" required value="${esc(suggestedName)}" autocomplete="off">
+<button type="submit">Enroll this device</button>
+</form>`;
+}
+
 export function devicesPage(ctx: RequestContext, mine: DeviceRecord[], suggestedName: string, rd: string | null): string {
   const current = ctx.identity?.device?.id;
   const list = mine.length ? mine.map((d) => deviceCard(d, current)).join('\n') : '<p class="muted">You have no enrolled devices yet.</p>';
@@ -45,14 +55,7 @@ export function devicesPage(ctx: RequestContext, mine: DeviceRecord[], suggested
 <p class="lead">Apps may ask which device you use. Enroll this device once with its built-in authenticator (Touch ID,
 Windows Hello) or a security key; Gatehouse then checks it with a single tap, and never sees your fingerprint or PIN.</p>
 ${next}${NO_SCRIPT}${STATUS}
-<h2>Enroll this device</h2>
-<form id="enroll-form">
-<label for="device-name">Device name</label>
-<input id="device-name" name="name" maxlength="64" required value="${esc(suggestedName)}" autocomplete="off">
-<button type="submit">Enroll this device</button>
-</form>
-<h2>Enrolled devices</h2>
-${list}
+${mine.length ? `<h2>Enrolled devices</h2>\n${list}\n${form('Enroll another device', suggestedName)}` : `${form('Enroll this device', suggestedName)}\n<h2>Enrolled devices</h2>\n${list}`}
 </div>`,
     { wide: true, scripts: SCRIPTS },
   );

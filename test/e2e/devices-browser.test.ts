@@ -3,9 +3,12 @@
 // browser context signed in as the same user, without the device, is sent to the device check and
 // refused with reason device_required; an admin revokes the device and the first browser is
 // refused on its next request. axe-core checks both device pages at 375 and 1280 px.
-// GATEHOUSE_SCREENSHOTS=dir saves the pages (docs/images/ is made this way).
+// GATEHOUSE_SCREENSHOTS=dir saves the enrollment page, the device list and the device check page at
+// 1280 px as devices-enroll.png, devices-list.png and device-check.png (docs/devices.md shows them:
+// GATEHOUSE_SCREENSHOTS=docs/images npx tap test/e2e/devices-browser.test.ts).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import net from 'node:net';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -15,6 +18,15 @@ import { installDevices } from '../../src/devices/install.js';
 import { installAdminApi } from '../../src/admin/install.js';
 import { usersYaml } from '../login/helpers/users.js';
 import { CHROMIUM, needsChromium } from '../helpers/machine.js';
+
+/** Whether this process may listen on 127.0.0.1:port (nothing else has it, and privileges allow). */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SHOTS = process.env.GATEHOUSE_SCREENSHOTS;
@@ -45,13 +57,15 @@ if (needsChromium(t, 'the device (WebAuthn) browser test')) {
       identity_providers: [{ id: 'local', type: 'local_users', name: 'Team accounts', file: './users.yaml' }],
     },
     files: { 'users.yaml': await usersYaml([{ email: 'ann@example.com', password: 'ann-password-1', name: 'Ann Example', groups: ['staff'] }]) },
+    // For the docs' screenshots, port 80 when it is free: the pages show URLs without a test port.
+    ...(SHOTS && (await portFree(80)) ? { listen: '127.0.0.1:80' } : {}),
     extend: async (g) => {
       await installLogin(g);
       await installDevices(g);
       installAdminApi(g);
     },
   });
-  const origin = `http://localhost:${stack.port}`;
+  const origin = `http://localhost${new URL(stack.dataUrl).port ? `:${new URL(stack.dataUrl).port}` : ''}`;
   const app = `${origin}/dashboard`;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -76,8 +90,15 @@ if (needsChromium(t, 'the device (WebAuthn) browser test')) {
       t.same(serious, [], `${name} at ${width} px: no serious or critical accessibility violations`);
       const scrollWidth = (await page.evaluate('document.documentElement.scrollWidth')) as number;
       t.ok(scrollWidth <= width, `${name} at ${width} px: no horizontal overflow`);
-      if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: true });
     }
+  };
+  /** The page at 1280 px, for the docs (GATEHOUSE_SCREENSHOTS only): the card's column, not the empty sides. */
+  const shot = async (page: Page, file: string) => {
+    if (!SHOTS) return;
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const card = await page.locator('main').boundingBox();
+    const clip = card ? { x: Math.max(0, card.x - 40), y: 0, width: Math.min(1280, card.width + 80), height: card.y + card.height + 40 } : undefined;
+    await page.screenshot({ path: join(SHOTS, file), fullPage: true, ...(clip ? { clip } : {}) });
   };
 
   t.test('enroll, be let in, a second browser without the device is refused, revoke refuses the first', async (t) => {
@@ -96,6 +117,7 @@ if (needsChromium(t, 'the device (WebAuthn) browser test')) {
     t.equal(await page.textContent('h1'), 'Your devices');
     await axe(t, page, 'devices-empty');
     await page.fill('#device-name', 'Ann’s laptop');
+    await shot(page, 'devices-enroll.png');
     await Promise.all([page.waitForURL(app, { timeout: 20_000 }), page.click('#enroll-form button[type=submit]')]);
     t.equal(await page.textContent('#hello'), 'Hello ann@example.com', 'enrolled: the app lets the session in');
 
@@ -112,6 +134,7 @@ if (needsChromium(t, 'the device (WebAuthn) browser test')) {
     await page.goto(`${origin}/.gatehouse/devices`);
     t.match(await page.textContent('main'), /Ann’s laptop/);
     await axe(t, page, 'devices');
+    await shot(page, 'devices-list.png');
 
     // A second browser: same user, no authenticator with the device on it.
     const second = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -120,6 +143,7 @@ if (needsChromium(t, 'the device (WebAuthn) browser test')) {
     await signIn(other);
     t.equal(await other.textContent('h1'), 'Verify this device', 'the second browser gets the device check');
     await axe(t, other, 'device-check');
+    await shot(other, 'device-check.png');
     const refused = await api(second);
     t.equal(refused.status(), 403);
     t.equal((await refused.json()).reason, 'device_required', 'an API request says why');

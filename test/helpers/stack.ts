@@ -65,6 +65,8 @@ export interface StackOptions {
   /** Extra files to place in the test dir (path → contents). */
   files?: Record<string, string>;
   extend?: GatewayOptions['extend'];
+  /** The data listener's address (default 127.0.0.1:0). */
+  listen?: string;
 }
 
 export interface Stack {
@@ -102,7 +104,7 @@ export async function startStack(t: Tap, opts: StackOptions): Promise<Stack> {
   const gw = await Gateway.start({
     configFile: join(dir, 'gateway.yaml'),
     logger: silentLogger,
-    listen: { data: '127.0.0.1:0', admin: '127.0.0.1:0' },
+    listen: { data: opts.listen ?? '127.0.0.1:0', admin: '127.0.0.1:0' },
     ...(opts.extend ? { extend: opts.extend } : {}),
   });
   t.teardown(() => gw.close());
