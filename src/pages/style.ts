@@ -12,6 +12,7 @@ main{display:block;max-width:30rem;margin:0 auto 2rem;background:#fff;border:1px
 @media (max-width:520px){.brand{padding:1.1rem 1rem .7rem}main{margin:0 .6rem 1.25rem;padding:1.25rem 1rem}}
 h1{font-size:1.4rem;line-height:1.3;margin:0 0 .5rem;overflow-wrap:break-word}
 h2{font-size:1.05rem;margin:1.5rem 0 .5rem}
+h3{font-size:1rem;margin:1rem 0 .25rem}
 p{margin:0 0 .9rem}
 .lead{color:#4b5563}
 .lead strong{color:#1f2937}
