@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { apiSchemaDocument, apiSchemaJson, API_SCHEMA_FILE, writeApiSchema } from '../../src/admin/api-schema.js';
+import { apiSchemaJson, API_SCHEMA_FILE, responsePointer, routePointer, writeApiSchema } from '../../src/admin/api-schema.js';
 import { installAdminApi } from '../../src/admin/install.js';
 import { ADMIN_ROUTES, ROUTE_KEYS, splitKey, type RouteKey } from '../../src/admin/routes.js';
 import { installDevices } from '../../src/devices/install.js';
@@ -16,7 +16,7 @@ import { startUpstream } from '../helpers/stack.js';
 import { usersYaml } from '../login/helpers/users.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const published = JSON.parse(readFileSync(resolve(root, 'schema', API_SCHEMA_FILE), 'utf8')) as { routes: Record<string, Record<string, unknown>> };
+const published = JSON.parse(readFileSync(resolve(root, 'schema', API_SCHEMA_FILE), 'utf8')) as { definitions: Record<string, Record<string, unknown>> };
 
 /** `GET /admin/sessions/{id}` → `GET /admin/sessions/:id`. */
 const asKey = (route: string) => route.replace(/\{([a-z_]+)\}/g, ':$1');
@@ -34,12 +34,51 @@ t.test('schema/admin-api.schema.json is what the route table makes (run `npm run
   const dir = t.testdir({});
   const path = await writeApiSchema(`${dir}/out`);
   t.equal(readFileSync(path, 'utf8'), apiSchemaJson(), 'writeApiSchema writes the same text');
-  t.same(Object.keys(published.routes), ROUTE_KEYS, 'every route of the table, in order');
+  t.same(Object.keys(published.definitions).filter((k) => k.includes(' ')), ROUTE_KEYS, 'every route of the table, in order');
+  // Plain draft-07: a strict ajv (unknown keywords are errors) compiles every part of every route.
+  const strict = new Ajv();
+  addFormats.default(strict);
+  strict.addSchema(published, 'admin-api');
+  for (const key of ROUTE_KEYS) t.type(strict.getSchema(`admin-api${routePointer(key)}`), 'function', `${key}: compiles strictly`);
   for (const key of ROUTE_KEYS) {
     const spec = ADMIN_ROUTES[key] as { params?: { properties: object } };
     const names = [...splitKey(key).path.matchAll(/:([a-z_]+)/g)].map((m) => m[1]);
     t.same(Object.keys(spec.params?.properties ?? {}), names, `${key}: params schema names the path's parameters`);
   }
+});
+
+t.test("the published body of POST /admin/policy-test accepts what the route takes and refuses what it refuses for its shape", async (t) => {
+  const ajv = new Ajv({ allErrors: true });
+  addFormats.default(ajv);
+  ajv.addSchema(published, 'admin-api');
+  const body = ajv.getSchema(`admin-api${routePointer('POST /admin/policy-test')}/properties/body`) as ValidateFunction;
+  const yaml = 'name: wiki\nhosts: [wiki.test]\nupstream: http://127.0.0.1:1\npolicies: []\n';
+  for (const ok of [
+    { app: 'wiki', identity: { email: 'hank@corp.example', groups: ['staff', 'contractors'], amr: ['pwd'] } },
+    { app: 'wiki', identity: null },
+    { app: 'wiki', identity: { groups: ['staff'], ip: '10.1.2.3', country: 'de', kind: 'service', service_token: 'ci', claims: { a: 1 }, certificate: { subject: 'CN=x' } } },
+    { app: 'wiki', email: 'jo@corp.example', ip: '10.0.0.1', country: 'DE' },
+    { app: 'docs', session_id: 'abc' },
+    { app: 'wiki', email: 'jo@corp.example', device: { approved: true, name: 'x' }, posture: { disk_encrypted: true }, user_agent: 'Mozilla/5.0' },
+    { app: 'wiki', email: 'jo@corp.example', device: null },
+    { app_yaml: yaml, since: '1h' },
+    { app: 'wiki', app_yaml: yaml, since: '2026-11-20T10:00:00Z' },
+  ]) t.ok(body(ok), `accepts ${JSON.stringify(ok)}: ${ajv.errorsText(body.errors)}`);
+  for (const bad of [
+    { identity: {} },
+    { app: 7, identity: {} },
+    { app: 'wiki', identity: { groups: 'staff' } },
+    { app: 'wiki', identity: { grups: ['staff'] } },
+    { app: 'wiki', identity: { kind: 'robot' } },
+    { app: 'wiki', identity: { claims: [] } },
+    { app: 'wiki', identity: 'alice' },
+    { app: 'wiki', email: '' },
+    { app: 'wiki', identity: {}, colour: 'red' },
+    { app: 'wiki', email: 'a@b.c', device: { approved: 'yes' } },
+    [1, 2],
+    { app_yaml: 42 },
+    { app_yaml: yaml, since: 'last week' },
+  ]) t.notOk(body(bad), `refuses ${JSON.stringify(bad)}`);
 });
 
 t.test('docs/admin-api.md lists exactly the routes of the table', async (t) => {
@@ -56,8 +95,7 @@ function validators(): (key: RouteKey) => ValidateFunction {
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats.default(ajv, ['date-time']);
   ajv.addSchema(published, 'admin-api');
-  const pointer = (key: string) => encodeURIComponent(key.replace(/~/g, '~0').replace(/\//g, '~1'));
-  return (key) => ajv.getSchema(`admin-api#/routes/${pointer(key)}/response`) as ValidateFunction;
+  return (key) => ajv.getSchema(`admin-api${responsePointer(key)}`) as ValidateFunction;
 }
 
 /** A gateway with everything on the admin listener (login, devices, the admin API) and something in each list. */
@@ -149,7 +187,7 @@ t.test("a real gateway's answers match the published schemas", async (t) => {
   await check('GET /admin/users/:email', '/admin/users/kim%40corp.example');
 
   // Errors match the published error shape.
-  const errorOf = new Ajv({ strict: false }).compile(apiSchemaDocument().error as object);
+  const errorOf = new Ajv({ strict: false }).compile(published.definitions.Error as object);
   for (const path of ['/admin/sessions?limit=0', '/admin/sessions/nope', '/admin/login/lockouts/robot/x', '/admin/devices?state=lost']) {
     const res = await fetch(`${s.gw.adminUrl}${path}`, { method: path.includes('lockouts') ? 'DELETE' : 'GET', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     const body = (await res.json()) as Record<string, unknown>;
@@ -176,6 +214,6 @@ t.test('path parameters and queries are checked by the route table: a 400 naming
   for (const path of ['/admin/sessions?limit=010', '/admin/sessions?limit=500&active=1', '/admin/sessions?email=&limit=', '/admin/users?cursor=', '/admin/sessions?active=0&active=maybe']) {
     t.equal((await s.admin('GET', path)).status, 200, `${path}: empty values are absent, the first of repeated ones counts`);
   }
-  const schema = await s.admin<{ routes: Record<string, unknown> }>('GET', '/admin/schema');
+  const schema = await s.admin('GET', '/admin/schema');
   t.same(schema.body, published, 'GET /admin/schema serves the published document');
 });
