@@ -265,7 +265,8 @@ export async function createServices(
   const authenticator = await Authenticator.create(config, keys, revocations, logger);
   undo.push(() => authenticator.close());
   const identities = new IdentityOverlay();
-  const websockets = new WebSocketRegistry(revocations, identities);
+  const stale = new StaleIdentities();
+  const websockets = new WebSocketRegistry(revocations, identities, undefined, stale);
   undo.push(() => websockets.close());
   const metrics = new Metrics({
     cache: () => authenticator.cacheStats(),
@@ -287,6 +288,6 @@ export async function createServices(
     forwarder,
     websockets,
     identities,
-    stale: new StaleIdentities(),
+    stale,
   };
 }

@@ -29,6 +29,8 @@ const RETRY_MS = 30_000;
 const PURGE_EVERY_MS = 60_000;
 /** Claims that the mapping owns (set as the identity's fields, not as extra claims). */
 const CORE = new Set(['sub', 'email', 'name', 'groups', 'idp', 'amr']);
+/** Claims every session token carries from the gateway itself: never the IdP's to drop. */
+const OWN = new Set([...CORE, 'login_id', 'iss', 'aud', 'exp', 'iat', 'nbf', 'jti']);
 
 export interface RefresherDeps {
   logger: Logger;
@@ -115,7 +117,7 @@ export class Refresher {
     const now = Date.now();
     const every = provider.cfg.refreshMs;
     if (answer.kind === 'ok') {
-      const changed = await this.d.changes.update({ sessionId: g.sessionId }, patchOf(answer.claims), 'refresh');
+      const changed = await this.d.changes.update({ sessionId: g.sessionId }, patchOf(answer.claims, claimsBefore(session)), 'refresh');
       const sealed = answer.refreshToken ? this.d.grants.seal(g.sessionId, answer.refreshToken) : undefined;
       await this.d.store.settle(g.sessionId, { ok: true, at: now, nextAt: now + every, staleAt: now + provider.cfg.refreshMaxStaleMs, ...(sealed ? { sealed } : {}) });
       this.d.stale.delete(g.sessionId);
@@ -134,14 +136,25 @@ export class Refresher {
   }
 }
 
-/** The IdP's current answer as a change: groups replace the token's, name and other claims are set. */
-export function patchOf(claims: Record<string, unknown>): IdentityPatch {
-  const extra = Object.fromEntries(Object.entries(claims).filter(([k]) => !CORE.has(k)));
+/**
+ * The IdP's current answer as a change: groups replace the token's, name and other claims are set,
+ * and a claim the identity had (from sign-in or an earlier change) that the IdP no longer sends is
+ * removed (null) — never kept from the old identity.
+ */
+export function patchOf(claims: Record<string, unknown>, before: Record<string, unknown> = {}): IdentityPatch {
+  const extra: Record<string, unknown> = Object.fromEntries(Object.entries(claims).filter(([k]) => !CORE.has(k)));
+  for (const [k, v] of Object.entries(before)) if (!OWN.has(k) && v !== null && v !== undefined && !(k in extra)) extra[k] = null;
   return {
     groups: { mode: 'replace', values: Array.isArray(claims.groups) ? (claims.groups as string[]) : [] },
     ...(typeof claims.name === 'string' ? { name: claims.name } : {}),
     ...(Object.keys(extra).length > 0 ? { claims: extra } : {}),
   };
+}
+
+/** The claims a session's identity has now: its token's, with the live changes laid over. */
+function claimsBefore(s: SessionRecord): Record<string, unknown> {
+  const live = (s.liveState as { claims?: Record<string, unknown> } | null)?.claims;
+  return { ...s.claims, ...live };
 }
 
 async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -1,12 +1,14 @@
 // Open WebSocket connections by session, so a revocation or an identity change closes the ones no
 // longer allowed: checked at once when the revocation set or the live-identity overlay announces a
-// change (also those arriving from other workers and instances), and by a sweep every 2 s as a
-// safety net (expiry, per-app cutoffs). A refused connection gets a close frame (4403, or 4401 when
-// the session itself is gone) before its socket is destroyed.
+// change (also those arriving from other workers and instances), or a session's identity turns
+// stale (refresh failing past refresh_max_stale), and by a sweep every 2 s as a safety net (expiry,
+// per-app cutoffs, staleness). A refused connection gets a close frame (4403, or 4401 when the
+// session itself is gone or its identity stale) before its socket is destroyed.
 import type { Duplex } from 'node:stream';
 import type { RoutedContext } from '../../context.js';
 import type { RevocationSet } from '../../auth/revocations.js';
 import type { IdentityOverlay } from '../../identity/overlay.js';
+import type { StaleIdentities } from '../../identity/stale.js';
 import { evaluate } from '../../policy/evaluate.js';
 import type { Identity } from '../../policy/types.js';
 
@@ -43,11 +45,13 @@ export class WebSocketRegistry {
     private readonly revocations: RevocationSet,
     private readonly identities?: IdentityOverlay,
     sweepMs = 2000,
+    private readonly stale?: StaleIdentities,
   ) {
     this.timer = setInterval(() => this.sweep(), sweepMs);
     this.timer.unref();
     revocations.on('revoked', () => this.sweep());
     identities?.on('changed', (sessionId) => this.recheck(sessionId));
+    stale?.on('stale', () => this.sweep());
   }
 
   get size(): number {
@@ -63,8 +67,12 @@ export class WebSocketRegistry {
   sweep(now = Date.now()): number {
     let closed = 0;
     for (const conn of this.open) {
-      if (conn.identity && (this.revocations.isRevoked(conn.identity, conn.app) || conn.identity.expiresAt * 1000 <= now)) {
+      if (!conn.identity) continue;
+      if (this.revocations.isRevoked(conn.identity, conn.app) || conn.identity.expiresAt * 1000 <= now) {
         this.end(conn, WS_CLOSE_UNAUTHENTICATED, 'session revoked or expired');
+        closed++;
+      } else if (this.stale && this.stale.size > 0 && this.stale.has(conn.identity.sessionId)) {
+        this.end(conn, WS_CLOSE_UNAUTHENTICATED, 'identity_stale');
         closed++;
       }
     }

@@ -13,6 +13,8 @@ export interface IdpAccount {
   email_verified?: boolean;
   name?: string;
   groups?: string[];
+  /** Any other claim the account has (released when `extraClaims` names it). */
+  [claim: string]: unknown;
 }
 
 export interface Idp {
@@ -42,6 +44,8 @@ export interface IdpOptions {
   resolve?: Record<string, number>;
   /** The client may use refresh tokens (the refresh_token grant; issued with offline_access or not). */
   refreshTokens?: boolean;
+  /** More claims released with the scopes the gateway asks for anyway (e.g. department with profile). */
+  extraClaims?: string[];
   /** Signing keys (private JWKs), so a test can sign tokens as the IdP. */
   jwks?: { keys: Array<Record<string, unknown>> };
 }
@@ -96,7 +100,7 @@ export async function startIdp(t: Test, opts: IdpOptions): Promise<Idp> {
       if (!a) return undefined;
       return { accountId: sub, claims: () => ({ sub, ...a }) };
     },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', ...(opts.extraClaims ?? [])], groups: ['groups'] },
     scopes: ['openid', 'email', 'profile', 'groups'],
     features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true }, backchannelLogout: { enabled: opts.backchannelLogoutUri !== undefined } },
     pkce: { required: () => true },
