@@ -20,8 +20,11 @@ export type SessionMatch =
    * gateway sessions signed in through an OIDC provider whose `issuer` is this URL.
    */
   | { issuer: string; subject: string }
-  /** Every session an OIDC provider's own session (`sid`, OIDC Back-Channel Logout) started. */
-  | { provider: string; sid: string }
+  /**
+   * Every session an OIDC provider's own session (`sid`, OIDC Back-Channel Logout) started; with
+   * `subject` (a logout token naming both sid and sub) only those of that subject.
+   */
+  | { provider: string; sid: string; subject?: string }
   /** Every session of this subject signed in through this identity provider (a local_users file's user). */
   | { provider: string; subject: string };
 
@@ -77,7 +80,7 @@ export interface IdentityChanges {
 export function describeMatch(m: SessionMatch): string {
   if ('sessionId' in m) return `session ${m.sessionId}`;
   if ('email' in m) return `email ${m.email}`;
-  if ('sid' in m) return `provider ${m.provider} sid ${m.sid}`;
+  if ('sid' in m) return `provider ${m.provider} sid ${m.sid}${m.subject !== undefined ? ` subject ${m.subject}` : ''}`;
   if ('provider' in m) return `provider ${m.provider} subject ${m.subject}`;
   return `issuer ${m.issuer} subject ${m.subject}`;
 }

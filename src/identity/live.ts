@@ -105,7 +105,9 @@ export class LiveIdentity implements IdentityChanges {
   /** The live sessions (not revoked, not expired) the match names. */
   private async sessions(match: SessionMatch): Promise<SessionRecord[]> {
     await this.d.flush();
-    return this.d.store.identities.find(this.selector(match), Date.now());
+    const found = await this.d.store.identities.find(this.selector(match), Date.now());
+    // sid and sub together: the IdP session's sessions of that subject only (Back-Channel Logout 2.6).
+    return 'sid' in match && match.subject !== undefined ? found.filter((s) => s.userId === match.subject) : found;
   }
 
   private selector(m: SessionMatch): SessionSelector {

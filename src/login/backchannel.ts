@@ -3,8 +3,8 @@
 // logout_token is checked exactly as the spec's section 2.6 says — signature by the provider's JWKS,
 // iss, aud = our client id, iat recent, the back-channel logout event, sid and/or sub, no nonce —
 // and its jti is taken once in the shared store (a replay is refused on every instance). Then a
-// `sid` revokes the sessions that IdP session started; `sub` alone revokes every session of that
-// subject at that provider. 200 on success, 400 (with a JSON error) otherwise, never cached.
+// `sid` revokes the sessions that IdP session started (with `sub` too: only those of that subject);
+// `sub` alone revokes every session of that subject at that provider. 200 on success, 400 (with a JSON error) otherwise, never cached.
 // Every refusal is logged with its reason and counted; nothing changes on a refusal.
 import type { ServerResponse } from 'node:http';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
@@ -129,7 +129,10 @@ export async function backchannelLogout(d: BackchannelDeps, ctx: RequestContext,
   if (!(await d.events.firstSeen(`backchannel:${provider.id}`, checked.jti, keepUntil, now))) {
     return refuse(400, 'replayed', 'this logout token (jti) was received before', { jti: checked.jti });
   }
-  const match = checked.sid ? { provider: provider.id, sid: checked.sid } : { issuer: provider.cfg.issuer ?? '', subject: checked.sub ?? '' };
+  // sid (and sub, when both are named: only that subject's sessions of that IdP session), else sub alone.
+  const match = checked.sid
+    ? { provider: provider.id, sid: checked.sid, ...(checked.sub ? { subject: checked.sub } : {}) }
+    : { issuer: provider.cfg.issuer ?? '', subject: checked.sub ?? '' };
   let revoked: string[];
   try {
     revoked = await d.changes.revoke(match, 'backchannel', 'idp_logout', checked.jti);
@@ -138,7 +141,7 @@ export async function backchannelLogout(d: BackchannelDeps, ctx: RequestContext,
     d.logger.error({ err, requestId: ctx.requestId, idp: provider.id, jti: checked.jti }, 'back-channel logout: the revocation could not be written');
     return refuse(400, 'store_unavailable', 'the sessions could not be revoked now');
   }
-  d.logger.info({ requestId: ctx.requestId, idp: provider.id, jti: checked.jti, by: checked.sid ? 'sid' : 'sub', sessions: revoked.length }, 'back-channel logout');
+  d.logger.info({ requestId: ctx.requestId, idp: provider.id, jti: checked.jti, by: checked.sid ? (checked.sub ? 'sid+sub' : 'sid') : 'sub', sessions: revoked.length }, 'back-channel logout');
   d.counted('accepted', checked.sid ? 'sid' : 'sub');
   answer(ctx, res, 200);
 }
