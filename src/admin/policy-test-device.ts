@@ -10,16 +10,13 @@ import { parseReport, ReportError } from '../policy/posture-report.js';
 import { agentFacts } from '../policy/user-agent.js';
 import { presentBoundDevice } from './present-device.js';
 import type { Static } from '@sinclair/typebox';
-import type { DeviceWhatIf } from './schemas-policy.js';
-
-export const WHAT_IF_DEVICE_KEYS = ['device', 'posture', 'user_agent'] as const;
+import { DeviceIn, type DeviceWhatIf } from './schemas-policy.js';
+import { check } from './check.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function hypothetical(given: Record<string, unknown>, now: number): DeviceFacts {
-  for (const k of Object.keys(given)) if (k !== 'approved' && k !== 'name') throw new HttpError(400, `unknown field "device.${k}" (allowed: approved, name)`, `device.${k}`);
-  if (given.approved !== undefined && typeof given.approved !== 'boolean') throw new HttpError(400, 'device.approved must be true or false', 'device.approved');
-  if (given.name !== undefined && typeof given.name !== 'string') throw new HttpError(400, 'device.name must be a string', 'device.name');
+  check(DeviceIn, given, 'field', 'device.');
   return { id: 'policy-test', name: (given.name as string | undefined) ?? 'what-if device', attachment: null, aaguid: '00000000-0000-0000-0000-000000000000', enrolledAt: now, approvedAt: given.approved === false ? null : now, lastAssertionAt: now, posture: {} };
 }
 

@@ -9,12 +9,13 @@ import type { Identity, RequestFacts } from '../policy/types.js';
 import type { SessionRecord } from '../store/types.js';
 import { iso, presentDecisionResult } from './present.js';
 import { deviceWhatIf } from './policy-test-device.js';
-import { IDENTITY_KEYS, TEST_KEYS, WHAT_IF_KEYS } from './schemas-policy.js';
+import type { Static } from '@sinclair/typebox';
+import { check } from './check.js';
+import { IdentityIn, TEST_KEYS, WHAT_IF_KEYS } from './schemas-policy.js';
 import { caughtUp, fromStore, ipParam, knownApp, objectBody, optionalString, parseSince } from './params.js';
 import { HttpError, RawResponse, type AdminRouter } from './server.js';
 
 const MODES = ['identity', 'email', 'session_id'] as const;
-const KINDS: ReadonlyArray<Identity['kind']> = ['session', 'token', 'service'];
 
 export function registerPolicyTest(router: AdminRouter, deps: AdminDeps): void {
   // The body's fields are those of schemas-policy.ts (published); the checks below name the field at fault.
@@ -28,12 +29,6 @@ function onlyKeys(body: Record<string, unknown>, allowed: readonly string[], pre
   for (const k of Object.keys(body)) {
     if (!allowed.includes(k)) throw new HttpError(400, `unknown field "${prefix}${k}" (allowed: ${allowed.join(', ')})`, `${prefix}${k}`);
   }
-}
-
-function stringArray(v: unknown, param: string): string[] | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new HttpError(400, `${param} must be a list of strings`, param);
-  return v as string[];
 }
 
 /** A recorded session → the identity policies saw. */
@@ -70,37 +65,27 @@ export function factsOf(s: SessionRecord): RequestFacts {
 function identityFromBody(v: unknown): { identity: Identity | null; facts: RequestFacts } {
   if (v === null) return { identity: null, facts: { clientIp: '' } };
   if (typeof v !== 'object' || Array.isArray(v)) throw new HttpError(400, 'identity must be an object (or null for an anonymous caller)', 'identity');
-  const b = v as Record<string, unknown>;
-  onlyKeys(b, IDENTITY_KEYS, 'identity.');
-  const str = (k: string) => optionalString(b, k, 'identity.');
-  const kind = str('kind') ?? 'session';
-  if (!KINDS.includes(kind as Identity['kind'])) throw new HttpError(400, `identity.kind must be one of ${KINDS.join(', ')}`, 'identity.kind');
-  const claimsIn = b.claims ?? {};
-  if (claimsIn === null || typeof claimsIn !== 'object' || Array.isArray(claimsIn)) throw new HttpError(400, 'identity.claims must be an object', 'identity.claims');
-  const groups = stringArray(b.groups, 'identity.groups') ?? [];
-  const amr = stringArray(b.amr, 'identity.amr') ?? stringArray(b.auth_methods, 'identity.auth_methods') ?? [];
+  check(IdentityIn, v, 'field', 'identity.');
+  // Checked: each field of IdentityIn or absent; null is the same as absent.
+  const b = v as Static<typeof IdentityIn>;
+  const str = (k: 'email' | 'name' | 'sub' | 'idp' | 'issuer' | 'service_token' | 'country') => b[k] ?? undefined;
+  const kind = b.kind ?? 'session';
+  const groups = b.groups ?? [];
+  const amr = b.amr ?? b.auth_methods ?? [];
   const email = str('email');
   const sub = str('sub') ?? str('service_token') ?? email ?? 'policy-test';
   const given = { sub, email, name: str('name'), groups, idp: str('idp'), amr };
   const claims: Record<string, unknown> = Object.fromEntries(Object.entries(given).filter(([, x]) => x !== undefined));
-  Object.assign(claims, claimsIn);
+  Object.assign(claims, b.claims ?? {});
   const now = Math.floor(Date.now() / 1000);
-  const identity: Identity = { kind: kind as Identity['kind'], sessionId: 'policy-test', subject: sub, groups, amr, issuer: str('issuer') ?? (kind === 'service' ? 'service_token' : 'gatehouse'), claims, issuedAt: now, expiresAt: now + 3600 };
+  const identity: Identity = { kind, sessionId: 'policy-test', subject: sub, groups, amr, issuer: str('issuer') ?? (kind === 'service' ? 'service_token' : 'gatehouse'), claims, issuedAt: now, expiresAt: now + 3600 };
   for (const k of ['email', 'name', 'idp'] as const) if (given[k] !== undefined) identity[k] = given[k];
   if (kind === 'service') identity.serviceToken = str('service_token') ?? sub;
   const facts: RequestFacts = { clientIp: b.ip === undefined ? '' : ipParam(b.ip, 'identity.ip') };
   const country = str('country');
   if (country !== undefined) facts.country = country.toUpperCase();
-  if (b.certificate !== undefined) {
-    const c = b.certificate;
-    if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new HttpError(400, 'identity.certificate must be an object like {"subject": "CN=…"}', 'identity.certificate');
-    const cert = c as Record<string, unknown>;
-    facts.certificate = {
-      verified: cert.verified !== false,
-      subject: optionalString(cert, 'subject', 'identity.certificate.'),
-      fingerprint: optionalString(cert, 'fingerprint', 'identity.certificate.'),
-    };
-  }
+  const cert = b.certificate;
+  if (cert !== undefined) facts.certificate = { verified: cert.verified !== false, subject: cert.subject ?? undefined, fingerprint: cert.fingerprint ?? undefined };
   return { identity, facts };
 }
 

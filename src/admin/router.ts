@@ -1,44 +1,13 @@
 // The admin router: routes come from the table in routes.ts (one entry each: method, path, schemas),
 // handlers are added by key where their deps live. Before a handler runs, its path parameters and
-// query are checked against the route's schemas; a bad one is a 400 naming it, with the sentence the
-// schema carries (`errorMessage`). Validators are compiled on a route's first request, once.
+// query are checked against the route's schemas (check.ts): a bad one is a 400 naming it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import { newAjv } from '../config/validate.js';
-import { ERRORS, errorCode, type ErrorCode, type ErrorStatus } from '../errors.js';
+import { check } from './check.js';
+import { HttpError, RawResponse } from './http-error.js';
 import { ADMIN_ROUTES, splitKey, type RouteKey, type RouteSpec } from './routes.js';
 
-/**
- * An admin API refusal: a row of the error table (by code, or by status for its default code) and
- * a sentence. Answered as `{"error": <sentence>, "code": <code>, "param"?: <the parameter at fault>}`.
- */
-export class HttpError extends Error {
-  readonly code: ErrorCode;
-  readonly status: number;
-  constructor(
-    codeOrStatus: ErrorCode | ErrorStatus,
-    message: string,
-    readonly param?: string,
-  ) {
-    super(message);
-    this.code = errorCode(codeOrStatus);
-    this.status = ERRORS[this.code].status;
-  }
-
-  body(): { error: string; code: ErrorCode; param?: string } {
-    return { error: this.message, code: this.code, ...(this.param ? { param: this.param } : {}) };
-  }
-}
-
-/** A non-JSON answer (e.g. Prometheus text), or a JSON one with its own status. */
-export class RawResponse {
-  constructor(
-    readonly status: number,
-    readonly contentType: string,
-    readonly body: string,
-  ) {}
-}
+export { HttpError, RawResponse };
 
 type Spec<K extends RouteKey> = (typeof ADMIN_ROUTES)[K];
 type Part<S, P extends string> = S extends { [k in P]: infer T extends TSchema } ? Static<T> : Record<string, never>;
@@ -136,7 +105,7 @@ export class AdminRouter {
 
   /** Checks the path parameters and the query, then runs the handler. */
   run(route: RouteDef, r: Omit<AdminRequest, 'query' | 'params'> & { params: Record<string, string> }): Promise<unknown> | unknown {
-    if (route.spec.params) check(route.spec.params, r.params, 'path parameter');
+    if (route.spec.params) check(route.spec.params as TObject, r.params, 'path parameter');
     const query = route.spec.query ? queryOf(r.url, route.spec.query as TObject) : {};
     return (route.handler as AdminHandler)({ ...r, query } as AdminRequest);
   }
@@ -170,31 +139,4 @@ function queryOf(url: URL, schema: TObject): Record<string, string> {
   }
   check(schema, out, 'query parameter');
   return out;
-}
-
-const validators = new Map<TSchema, ValidateFunction>();
-let ajv: ReturnType<typeof newAjv> | undefined;
-
-/** Validates `value` against `schema` (compiled on first use); throws the 400 the first problem deserves. */
-function check(schema: TSchema, value: Record<string, string>, what: string): void {
-  let validate = validators.get(schema);
-  if (!validate) validators.set(schema, (validate = (ajv ??= newAjv()).compile(schema)));
-  if (!validate(value)) throw refusal(schema as TObject, validate.errors ?? [], what);
-}
-
-/**
- * The one 400 for a failed check: an unknown name first (in the order given), then the first
- * declared parameter at fault, with its schema's `errorMessage`.
- */
-function refusal(schema: TObject, errors: ErrorObject[], what: string): HttpError {
-  const names = Object.keys(schema.properties);
-  const unknown = errors.find((e) => e.keyword === 'additionalProperties');
-  if (unknown) {
-    const name = (unknown.params as { additionalProperty: string }).additionalProperty;
-    return new HttpError(400, `unknown ${what} "${name}" (allowed: ${names.join(', ')})`, name);
-  }
-  const at = (e: ErrorObject) => (e.instancePath.split('/')[1] ?? (e.params as { missingProperty?: string }).missingProperty ?? '').replace(/~1/g, '/').replace(/~0/g, '~');
-  const name = names.find((n) => errors.some((e) => at(e) === n)) ?? at(errors[0] as ErrorObject);
-  const message = (schema.properties[name] as { errorMessage?: string } | undefined)?.errorMessage;
-  return new HttpError(400, message ?? `${name} ${errors.find((e) => at(e) === name)?.message ?? 'is not valid'}`, name);
 }

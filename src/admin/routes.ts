@@ -76,7 +76,7 @@ export const ADMIN_ROUTES = {
       email: Type.Optional(Type.String({ description: 'Exact, case-insensitive.' })),
       user: Type.Optional(Type.String({ description: 'The sub, or a service token’s name.' })),
       app: Type.Optional(Type.String({ description: 'Sessions that reached that app.' })),
-      active: Bool('active', 'true: not revoked and not expired; false: revoked or expired.'),
+      active: Bool('true: not revoked and not expired; false: revoked or expired.'),
       limit: Limit,
       cursor: CursorParam,
     }),
@@ -131,7 +131,7 @@ export const ADMIN_ROUTES = {
       request_id: Type.Optional(Str),
       email: Type.Optional(Str),
       app: Type.Optional(Str),
-      outcome: Type.Optional(OneOf('outcome', OUTCOMES)),
+      outcome: Type.Optional(OneOf(OUTCOMES)),
       since: Type.Optional(Since),
       session_id: Type.Optional(Str),
       limit: Limit,
@@ -149,14 +149,14 @@ export const ADMIN_ROUTES = {
   'GET /admin/login/lockouts': route({ summary: 'sign-in lockouts', query: Page, response: Obj({ lockouts: Type.Array(Lockout), next_cursor: Cursor }) }),
   'DELETE /admin/login/lockouts/:kind/:key': route({
     summary: 'lift a sign-in lockout',
-    params: Params({ kind: OneOf('kind', ['user', 'ip'] as const, 'kind must be user or ip'), key: Str }),
+    params: Params({ kind: OneOf(['user', 'ip'] as const, 'must be user or ip'), key: Str }),
     response: Obj({ unlocked: Obj({ kind: Str, key: Str }) }),
   }),
 
   // ------------------------------------------------------------ devices (devices/admin.ts)
   'GET /admin/devices': route({
     summary: 'devices, by state or owner',
-    query: Query({ state: Type.Optional(OneOf('state', DEVICE_STATES)), owner: Type.Optional(Type.String({ description: 'The owner’s email (case-insensitive).' })) }),
+    query: Query({ state: Type.Optional(OneOf(DEVICE_STATES)), owner: Type.Optional(Type.String({ description: 'The owner’s email (case-insensitive).' })) }),
     response: Obj({ devices: Type.Array(Device) }),
   }),
   'GET /admin/devices/:id': route({ summary: 'one device: owner, name, authenticator, times, posture', params: Id, response: Device }),

@@ -2,32 +2,43 @@
 // candidate app file) and their answers. policy-test.ts takes its lists of allowed fields from here;
 // its own checks (exactly one of identity/email/session_id, the app known …) stay in code, in the
 // order that decides which field a 400 names.
-import { Type } from '@sinclair/typebox';
-import { BoundDevice, Dict, NStr, Nullable, Obj, SessionKind, Since, Str, Strings, Time } from './schemas.js';
+import { Type, type TSchema } from '@sinclair/typebox';
+import { BoundDevice, Dict, NStr, Nullable, Obj, OneOf, SessionKind, Since, Str, Strings, Time } from './schemas.js';
 
 const Action = Type.Union([Type.Literal('allow'), Type.Literal('deny'), Type.Literal('bypass'), Type.Literal('service_auth')]);
-const Ip = Type.String({ description: 'An IPv4 or IPv6 address.' });
-const Country = Type.String({ description: 'ISO 3166 code (upper-cased).' });
+const Ip = Type.String({ description: 'An IPv4 or IPv6 address.', errorMessage: 'must be an IPv4 or IPv6 address' });
+const Country = Nullable(Type.String({ description: 'ISO 3166 code (upper-cased).' }));
+/** Optional, and null is the same as absent. */
+const Maybe = <T extends TSchema>(s: T) => Type.Optional(Nullable(s));
 
-const identityFields = {
-  email: Type.Optional(Str),
-  name: Type.Optional(Str),
-  sub: Type.Optional(Str),
-  idp: Type.Optional(Str),
-  issuer: Type.Optional(Str),
-  kind: Type.Optional(SessionKind),
-  groups: Type.Optional(Strings),
-  amr: Type.Optional(Strings),
-  auth_methods: Type.Optional(Strings),
-  claims: Type.Optional(Dict(Type.Unknown())),
-  service_token: Type.Optional(Str),
-  ip: Type.Optional(Ip),
-  country: Type.Optional(Country),
-  certificate: Type.Optional(
-    Type.Object({ subject: Type.Optional(Str), fingerprint: Type.Optional(Str), verified: Type.Optional(Type.Boolean()) }, { description: 'A TLS client certificate, e.g. {"subject": "CN=…"}.' }),
-  ),
-};
-export const IdentityIn = Obj(identityFields, 'A hypothetical caller; every field is optional, claims default to the other fields.');
+/** A hypothetical caller (policy-test.ts checks it with this schema, naming `identity.<field>`). */
+export const IdentityIn = Obj(
+  {
+    email: Maybe(Str),
+    name: Maybe(Str),
+    sub: Maybe(Str),
+    idp: Maybe(Str),
+    issuer: Maybe(Str),
+    kind: Maybe(OneOf(['session', 'token', 'service'] as const)),
+    groups: Maybe(Strings),
+    amr: Maybe(Strings),
+    auth_methods: Maybe(Strings),
+    claims: Maybe(Dict(Type.Unknown())),
+    service_token: Maybe(Str),
+    ip: Type.Optional(Ip),
+    country: Type.Optional(Country),
+    certificate: Type.Optional(
+      Type.Object(
+        { subject: Maybe(Str), fingerprint: Maybe(Str), verified: Type.Optional(Type.Boolean({ description: 'false: presented but not verified (default true).' })) },
+        { description: 'A TLS client certificate.', errorMessage: 'must be an object like {"subject": "CN=…"}' },
+      ),
+    ),
+  },
+  'A hypothetical caller; every field is optional, claims default to the other fields.',
+);
+
+/** The bound device, as if (policy-test-device.ts checks it with this schema, naming `device.<field>`). */
+export const DeviceIn = Obj({ approved: Type.Optional(Type.Boolean()), name: Type.Optional(Str) }, 'The bound device, as if…');
 
 export const PolicyTestOne = Obj(
   {
@@ -37,7 +48,7 @@ export const PolicyTestOne = Obj(
     session_id: Type.Optional(Type.String({ minLength: 1, description: "A recorded session's identity." })),
     ip: Type.Optional(Ip),
     country: Type.Optional(Country),
-    device: Type.Optional(Nullable(Obj({ approved: Type.Optional(Type.Boolean()), name: Type.Optional(Str) }, 'The bound device, as if…; null: none.'))),
+    device: Type.Optional(Nullable(DeviceIn)),
     posture: Type.Optional(Dict(Type.Unknown(), 'Posture facts laid over the device’s, typed like a report.')),
     user_agent: Type.Optional(Type.String({ description: 'A User-Agent header, parsed as a request’s.' })),
   },

@@ -1,7 +1,8 @@
 // The admin API's shapes as TypeBox schemas: what a query may hold and what an answer holds. The
 // route table (routes.ts) names them per route; the router validates queries with them and
 // schema/admin-api.schema.json publishes them. The field names mirror present.ts: extend, never rename.
-// A query value is a string (as it arrives); `errorMessage` is the sentence a 400 answers with.
+// A query value is a string (as it arrives). `errorMessage` ("must be …") is what a 400 says after the
+// field's name, where the type alone would not say it (check.ts).
 import { Type, type TProperties, type TSchema } from '@sinclair/typebox';
 
 export const DEFAULT_LIMIT = 50;
@@ -29,18 +30,18 @@ export const Limit = Type.Optional(
     // 1 to 500 (MAX_LIMIT), leading zeros allowed: a whole number, never 1e2 or 0x10.
     pattern: '^0*([1-9][0-9]?|[1-4][0-9]{2}|500)$',
     description: `Page size: a whole number from 1 to ${MAX_LIMIT} (default 50).`,
-    errorMessage: `limit must be a whole number from 1 to ${MAX_LIMIT}`,
+    errorMessage: `must be a whole number from 1 to ${MAX_LIMIT}`,
   }),
 );
 export const CursorParam = Type.Optional(Type.String({ description: 'The `next_cursor` of the previous page.' }));
-export const Bool = (name: string, description: string) =>
-  Type.Optional(Type.Unsafe<'true' | 'false' | '1' | '0'>(Type.String({ enum: ['true', 'false', '1', '0'], description, errorMessage: `${name} must be true or false` })));
+export const Bool = (description: string) =>
+  Type.Optional(Type.Unsafe<'true' | 'false' | '1' | '0'>(Type.String({ enum: ['true', 'false', '1', '0'], description, errorMessage: 'must be true or false' })));
 /** A duration back from now or an ISO time (parseSince turns it into a time, and refuses what Date.parse cannot read). */
 export const SINCE_MESSAGE = 'must be a duration like 30m, 1h, 7d or an ISO time like 2026-11-20T10:00:00Z';
-export const Since = Type.String({ pattern: '^([0-9]+(ms|s|m|h|d)|[0-9]{4}-[0-9]{2}-[0-9]{2}.*)$', description: 'A duration back from now (30m, 1h, 7d) or an ISO time.', errorMessage: `since ${SINCE_MESSAGE}` });
-/** One of a few words (typed as that union); a 400 lists them. */
-export const OneOf = <V extends string>(name: string, values: readonly V[], errorMessage = `${name} must be one of ${values.join(', ')}`) =>
-  Type.Unsafe<V>(Type.String({ enum: [...values], errorMessage }));
+export const Since = Type.String({ pattern: '^([0-9]+(ms|s|m|h|d)|[0-9]{4}-[0-9]{2}-[0-9]{2}.*)$', description: 'A duration back from now (30m, 1h, 7d) or an ISO time.', errorMessage: SINCE_MESSAGE });
+/** One of a few words (typed as that union); a 400 lists them ("must be one of …"), or says `errorMessage`. */
+export const OneOf = <V extends string>(values: readonly V[], errorMessage?: string) =>
+  Type.Unsafe<V>(Type.String({ enum: [...values], ...(errorMessage ? { errorMessage } : {}) }));
 export const Reason = Type.Optional(Type.String({ description: 'Why (kept with the revocation); also accepted as {"reason": …} in the body.' }));
 export const ReasonBody = Type.Object({ reason: Type.Optional(Type.String()) }, { additionalProperties: true, description: 'Optional; `?reason=` takes precedence.' });
 

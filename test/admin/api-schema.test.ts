@@ -195,7 +195,7 @@ t.test("a real gateway's answers match the published schemas", async (t) => {
   }
 });
 
-t.test('path parameters and queries are checked by the route table: a 400 naming the parameter', async (t) => {
+t.test('path parameters, queries and policy-test identities are checked with their schemas: a 400 naming the field', async (t) => {
   const s = await startAdminStack(t);
   for (const [path, param, error] of <Array<[string, string, RegExp]>>[
     ['/admin/sessions?limit=1e2', 'limit', /^limit must be a whole number from 1 to 500$/],
@@ -214,6 +214,29 @@ t.test('path parameters and queries are checked by the route table: a 400 naming
   for (const path of ['/admin/sessions?limit=010', '/admin/sessions?limit=500&active=1', '/admin/sessions?email=&limit=', '/admin/users?cursor=', '/admin/sessions?active=0&active=maybe']) {
     t.equal((await s.admin('GET', path)).status, 200, `${path}: empty values are absent, the first of repeated ones counts`);
   }
+  // A policy test's identity and device are checked with their published schemas: the same sentences as before.
+  for (const [body, param, error] of <Array<[unknown, string, RegExp]>>[
+    [{ app: 'wiki', identity: { groups: 'staff' } }, 'identity.groups', /^identity\.groups must be a list of strings$/],
+    [{ app: 'wiki', identity: { groups: ['staff', 7] } }, 'identity.groups', /^identity\.groups must be a list of strings$/],
+    [{ app: 'wiki', identity: { email: 7 } }, 'identity.email', /^identity\.email must be a string$/],
+    [{ app: 'wiki', identity: { kind: 'robot' } }, 'identity.kind', /^identity\.kind must be one of session, token, service$/],
+    [{ app: 'wiki', identity: { claims: [] } }, 'identity.claims', /^identity\.claims must be an object$/],
+    [{ app: 'wiki', identity: { ip: 7 } }, 'identity.ip', /^identity\.ip must be an IPv4 or IPv6 address$/],
+    [{ app: 'wiki', identity: { ip: 'nope' } }, 'identity.ip', /^identity\.ip must be an IPv4 or IPv6 address$/],
+    [{ app: 'wiki', identity: { certificate: 'CN=x' } }, 'identity.certificate', /^identity\.certificate must be an object like \{"subject": "CN=…"\}$/],
+    [{ app: 'wiki', identity: { certificate: { subject: 1 } } }, 'identity.certificate.subject', /^identity\.certificate\.subject must be a string$/],
+    [{ app: 'wiki', identity: { grups: [] } }, 'identity.grups', /^unknown field "identity\.grups" \(allowed: email, name, sub, idp, issuer, kind, groups, amr, auth_methods, claims, service_token, ip, country, certificate\)$/],
+    [{ app: 'wiki', identity: {}, device: { colour: 'red' } }, 'device.colour', /^unknown field "device\.colour" \(allowed: approved, name\)$/],
+    [{ app: 'wiki', identity: {}, device: { approved: 'yes' } }, 'device.approved', /^device\.approved must be true or false$/],
+    [{ app: 'wiki', identity: {}, device: { name: 1 } }, 'device.name', /^device\.name must be a string$/],
+  ]) {
+    const res = await s.admin<Record<string, unknown>>('POST', '/admin/policy-test', body);
+    t.equal(res.status, 400, JSON.stringify(body));
+    t.match(res.body, { code: 'invalid_parameter', param, error }, JSON.stringify(body));
+  }
+  const nulls = await s.admin<Record<string, unknown>>('POST', '/admin/policy-test', { app: 'wiki', identity: { email: null, groups: null, claims: null, kind: null, country: null, certificate: { subject: null } } });
+  t.match(nulls.body, { outcome: 'deny', identity: { kind: 'session', email: null, groups: [] } }, 'null is the same as absent');
+
   const schema = await s.admin('GET', '/admin/schema');
   t.same(schema.body, published, 'GET /admin/schema serves the published document');
 });
