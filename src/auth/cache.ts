@@ -5,6 +5,7 @@
 import { createHash, hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Identity } from '../policy/types.js';
+import { SHARED } from './intern.js';
 
 export interface CacheOptions {
   maxEntries: number;
@@ -12,11 +13,6 @@ export interface CacheOptions {
   maxTtlMs: number;
 }
 
-export interface CacheEntry {
-  identity: Identity;
-  /** Epoch ms after which the entry must not be served: ≤ the token's exp. */
-  expiresAt: number;
-}
 
 export interface CacheStats {
   hits: number;
@@ -42,36 +38,73 @@ export function serviceKey(clientId: string, secret: string): string {
 // What an entry costs the heap, as an UPPER bound, so that max_bytes bounds memory and not just an
 // index. The figures are V8's on 64-bit Node without pointer compression (Node's default build),
 // checked against real heap use by test/auth/cache-size.test.ts for ordinary and adversarial claim
-// shapes (unique claim names per token, arrays of empty objects, doubles, two-byte strings, …).
+// shapes (unique claim names per token, arrays of empty objects, doubles, two-byte strings, …) and
+// by bench/cache-density.mjs for the token flood's identities.
 //
 // The claims are walked (string lengths, element and property counts) instead of serialised: no
-// string is built, so it costs ~0.25 µs for a typical identity where JSON.stringify cost ~2.6 µs,
-// and it is tighter. A length-only estimate (from the token) would be cheaper still, but the cache
-// never sees the token, and to be an upper bound it would have to charge every token the densest
-// JSON possible (`[{},{},…]`: ~16 heap bytes per base64url character), several times a typical
-// token's real footprint.
+// string is built. What identities share is charged to none of them: lists pooled by intern.ts
+// (registered in SHARED), and the hidden class of a claims object whose property names an earlier
+// entry already paid for (V8 gives every object with the same names in the same order one map).
+// Strings an identity holds twice (its subject and the claims' `sub`: one string) are counted once.
 
-/** The LRU's bookkeeping (its Map entry, grown by doubling), the entry object and its boxed expiresAt. */
-const ENTRY_OVERHEAD = 160;
-/** The identity object itself: one shape with every member present (see identityFromClaims). */
-const IDENTITY_OBJECT = 192;
-/** A string: header plus two bytes per character (a non-Latin-1 character makes the whole string two-byte). */
-const STRING = 24;
+/**
+ * The LRU's bookkeeping per entry: its Map entry (≤ 56 bytes with the table grown by doubling) and
+ * its slots, which lru-cache allocates for max_entries up front (key, value, next, prev, free, size,
+ * ttl, start: 52 bytes).
+ */
+const ENTRY_OVERHEAD = 112;
+/** The wrapper of an entry capped below its token's exp (max_ttl, a service token's lifetime). */
+const CAPPED = 56;
+/** The identity object itself: header and 14 in-object members (see identityFromClaims). */
+const IDENTITY_OBJECT = 24 + 8 * 14;
+/** A sequential string's header (map, hash, length); its characters are rounded up to 8 bytes. */
+const STRING_HEADER = 16;
 /** A non-Smi number is a 16-byte HeapNumber (the slot holding it is charged by its container). */
 const HEAP_NUMBER = 16;
 /** An array: its slot in the parent, the JSArray and the elements store's header; plus a slot per element. */
 const ARRAY = 56;
 /** An object: its slot, the JSObject, and a map + descriptor array of its own (unique claim names). */
 const OBJECT = 192;
+/** An object whose map is already paid for: its header (map, properties, elements). */
+const OBJECT_HEADER = 24;
 const EMPTY_OBJECT = 72;
 /** A property: its slot, its descriptor and the transition map that adding it creates (or a dictionary entry). */
-const PROPERTY = 64;
+const PROPERTY = 80;
 const SLOT = 8;
+/** A property name: an internalized string, its string-table slot, charged as if two-byte. */
+const NAME = 24;
 /** Deeper than any sane claim set: charged as too big to cache. */
 const MAX_DEPTH = 32;
 const TOO_BIG = 2 ** 40;
+/** Objects with more names than this may be dictionaries: always charged in full. */
+const MAX_SHARED_SHAPE_KEYS = 32;
+/** Property-name lists already paid for (bounded: beyond it every new shape is charged in full). */
+const MAX_SHAPES = 1024;
+const shapes = new Set<string>();
 
-const stringSize = (s: string | undefined): number => (s === undefined ? 0 : STRING + 2 * s.length);
+const ONE_BYTE = /^[\x00-\xff]*$/;
+const round8 = (n: number): number => (n + 7) & ~7;
+
+/** A string's heap size: one byte per character when all are Latin-1, two otherwise. */
+export function stringSize(s: string | undefined): number {
+  if (s === undefined) return 0;
+  return round8(STRING_HEADER + (ONE_BYTE.test(s) ? s.length : 2 * s.length));
+}
+
+function objectSize(o: Record<string, unknown>, depth: number): number {
+  const keys = Object.keys(o);
+  if (keys.length === 0) return EMPTY_OBJECT;
+  let n = SLOT + OBJECT_HEADER + SLOT * keys.length;
+  const shape = keys.length <= MAX_SHARED_SHAPE_KEYS ? JSON.stringify(keys) : null;
+  if (shape === null || !shapes.has(shape)) {
+    // The first entry with these names pays for the map they make (so does every entry past the bound).
+    if (shape !== null && shapes.size < MAX_SHAPES) shapes.add(shape);
+    n = OBJECT + PROPERTY * keys.length;
+    for (let i = 0; i < keys.length; i++) n += NAME + 2 * keys[i]!.length;
+  }
+  for (let i = 0; i < keys.length; i++) n += valueSize(o[keys[i]!], depth + 1);
+  return n;
+}
 
 function valueSize(v: unknown, depth: number): number {
   switch (typeof v) {
@@ -80,49 +113,59 @@ function valueSize(v: unknown, depth: number): number {
     case 'number':
       return (v | 0) === v && !Object.is(v, -0) ? 0 : HEAP_NUMBER;
     case 'object': {
-      if (v === null) return 0;
+      if (v === null || SHARED.has(v)) return 0;
       if (depth >= MAX_DEPTH) return TOO_BIG;
       if (Array.isArray(v)) {
         let n = ARRAY + SLOT * v.length;
         for (let i = 0; i < v.length; i++) n += valueSize(v[i], depth + 1);
         return n;
       }
-      const o = v as Record<string, unknown>;
-      const keys = Object.keys(o);
-      if (keys.length === 0) return EMPTY_OBJECT;
-      let n = OBJECT + PROPERTY * keys.length;
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i]!;
-        n += stringSize(k) + valueSize(o[k], depth + 1);
-      }
-      return n;
+      return objectSize(v as Record<string, unknown>, depth);
     }
     default:
       return 0;
   }
 }
 
+/** A string member of the identity, unless the claims hold the same one (identityFromClaims shares them). */
+function ownString(s: string | undefined, c: Record<string, unknown>): number {
+  if (s === undefined || s === c.sub || s === c.jti || s === c.email || s === c.name || s === c.idp || s === c.iss) return 0;
+  return stringSize(s);
+}
+
 /**
  * An upper bound of the heap bytes one cache entry holds: the LRU's bookkeeping, the key, the
- * identity and everything it references (strings shared between the identity and its claims are
- * counted twice).
+ * identity and everything it references that it does not share with other identities.
  */
 export function estimateSize(key: string, identity: Identity): number {
-  let n = ENTRY_OVERHEAD + STRING + key.length + IDENTITY_OBJECT;
-  n += stringSize(identity.sessionId) + stringSize(identity.subject) + stringSize(identity.email) + stringSize(identity.name);
-  n += stringSize(identity.idp) + stringSize(identity.issuer) + stringSize(identity.serviceToken);
-  n += valueSize(identity.groups, 0) + valueSize(identity.amr, 0) + valueSize(identity.claims, 0);
+  const c = identity.claims;
+  let n = ENTRY_OVERHEAD + stringSize(key) + IDENTITY_OBJECT;
+  n += ownString(identity.sessionId, c) + ownString(identity.subject, c) + ownString(identity.email, c) + ownString(identity.name, c);
+  n += ownString(identity.idp, c) + ownString(identity.serviceToken, c);
+  // identity.issuer is the issuer's configured string, shared by all its identities.
+  n += valueSize(identity.groups, 0) + valueSize(identity.amr, 0) + valueSize(c, 0);
+  // The claims' `iss` is the issuer's own string when it equals it (identityFromClaims swaps it in).
+  if (typeof c.iss === 'string' && c.iss === identity.issuer) n -= stringSize(c.iss);
   return n;
+}
+
+/** An entry that must go before its identity's exp: the value stored then, instead of the identity itself. */
+class Capped {
+  constructor(
+    readonly identity: Identity,
+    /** Epoch ms after which the entry must not be served: < the token's exp. */
+    readonly untilMs: number,
+  ) {}
 }
 
 export class TokenCache {
   readonly options: CacheOptions;
-  private readonly lru: LRUCache<string, CacheEntry>;
+  private readonly lru: LRUCache<string, Identity | Capped>;
   private counters = { hits: 0, misses: 0, evictions: 0 };
 
   constructor(options: CacheOptions) {
     this.options = { ...options };
-    this.lru = new LRUCache<string, CacheEntry>({
+    this.lru = new LRUCache<string, Identity | Capped>({
       max: options.maxEntries,
       maxSize: options.maxBytes,
       // An entry larger than the whole budget is simply not cached.
@@ -140,21 +183,34 @@ export class TokenCache {
       this.counters.misses++;
       return undefined;
     }
-    if (entry.expiresAt <= now) {
+    // Most entries are the identity itself, good until its exp (checked here, exactly, on every hit).
+    let identity: Identity;
+    let until: number;
+    if (entry instanceof Capped) {
+      identity = entry.identity;
+      until = entry.untilMs;
+    } else {
+      identity = entry;
+      until = entry.expiresAt * 1000;
+    }
+    if (until <= now) {
       this.lru.delete(key);
       this.counters.misses++;
       return undefined;
     }
     this.counters.hits++;
-    return entry.identity;
+    return identity;
   }
 
   /** Caches a verified identity until min(its exp, now + max_ttl); nothing when that is already past. */
   set(key: string, identity: Identity, now: number, notAfter = identity.expiresAt * 1000): void {
-    const expiresAt = Math.min(notAfter, now + this.options.maxTtlMs);
-    const ttl = Math.floor(expiresAt - now);
+    const exp = identity.expiresAt * 1000;
+    const until = Math.min(notAfter, exp, now + this.options.maxTtlMs);
+    const ttl = Math.floor(until - now);
     if (!(ttl > 0)) return;
-    this.lru.set(key, { identity, expiresAt }, { ttl, size: estimateSize(key, identity) });
+    const capped = until < exp;
+    const size = estimateSize(key, identity) + (capped ? CAPPED : 0);
+    this.lru.set(key, capped ? new Capped(identity, until) : identity, { ttl, size });
   }
 
   delete(key: string): void {
@@ -164,7 +220,7 @@ export class TokenCache {
   /** Drops every entry whose identity matches (on reload: removed service tokens, say). */
   deleteWhere(pred: (identity: Identity) => boolean): number {
     const doomed: string[] = [];
-    for (const [key, entry] of this.lru.entries()) if (pred(entry.identity)) doomed.push(key);
+    for (const [key, entry] of this.lru.entries()) if (pred(entry instanceof Capped ? entry.identity : entry)) doomed.push(key);
     for (const key of doomed) this.lru.delete(key);
     return doomed.length;
   }

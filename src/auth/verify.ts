@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import type { TokenReason } from '../errors.js';
 import type { Identity } from '../policy/types.js';
+import { sharedList, sharedString } from './intern.js';
 import type { KeyResolver } from './keys.js';
 import { KeysUnavailableError } from './remote-jwks.js';
 
@@ -127,25 +128,50 @@ export function sha256Hex(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
+/**
+ * Swaps the claims' shareable values for the pooled ones (intern.ts): `iss` for the issuer's own
+ * string, `aud` and `idp` for pooled strings, every top-level list of strings (groups, amr, roles …)
+ * for a pooled frozen list. Values are replaced by equal ones of the same type, so the claims mean
+ * exactly what was verified and keep their shape.
+ */
+function shareClaims(rules: IssuerRules, c: Record<string, unknown>): void {
+  for (const k in c) {
+    const v = c[k];
+    if (Array.isArray(v)) c[k] = sharedList(v);
+  }
+  if (c.iss === rules.issuer) c.iss = rules.issuer;
+  if (typeof c.aud === 'string') c.aud = sharedString(c.aud);
+  if (typeof c.idp === 'string') c.idp = sharedString(c.idp);
+}
+
+/** A list claim as an identity list: the pooled list itself when nothing had to be filtered out. */
+function identityList(v: unknown): string[] {
+  const list = stringList(v);
+  if (Array.isArray(v) && list.length === v.length) return sharedList(v);
+  return sharedList(list);
+}
+
 /** The identity of a verified token. Frozen: one object is shared by every request that hits the cache. */
 export function identityFromClaims(rules: IssuerRules, claims: JWTPayload, token: string): Identity {
   const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+  const c = claims as Record<string, unknown>;
+  shareClaims(rules, c);
   // Every member is present (an absent one as undefined, which JSON views omit anyway): one object
   // shape for every token, and never a `delete`, which would put each cached identity — read on
   // every request — into V8's slow dictionary mode.
   const identity: Identity = {
     kind: rules.kind,
-    sessionId: str(claims.jti) ?? sha256Hex(token),
-    subject: claims.sub as string,
-    email: str(claimAt(claims, rules.emailClaim)),
-    name: str(claims.name),
-    groups: stringList(claimAt(claims, rules.groupsClaim)),
-    idp: rules.kind === 'session' ? str(claims.idp) : rules.issuer,
-    amr: stringList(claims.amr),
+    sessionId: str(c.jti) ?? sha256Hex(token),
+    subject: c.sub as string,
+    email: str(claimAt(c, rules.emailClaim)),
+    name: str(c.name),
+    groups: identityList(claimAt(c, rules.groupsClaim)),
+    idp: rules.kind === 'session' ? str(c.idp) : rules.issuer,
+    amr: identityList(c.amr),
     issuer: rules.issuer,
-    claims: claims as Record<string, unknown>,
-    issuedAt: claims.iat as number,
-    expiresAt: claims.exp as number,
+    claims: c,
+    issuedAt: c.iat as number,
+    expiresAt: c.exp as number,
   };
   return deepFreeze(identity);
 }

@@ -71,3 +71,20 @@ t.test('the estimate charges runaway nesting as too big', async (t) => {
   cache.set(key, identityFromClaims(rules, { ...base(1), deep }, 'x'), Date.now());
   t.equal(cache.size, 0, 'not cached');
 });
+
+t.test('identical identities share their lists, and a flood identity fits 100,000 in 64 MiB', async (t) => {
+  const mk = (i: number) => identityFromClaims(rules, JSON.parse(JSON.stringify(SHAPES.typical!(i))), `t${i}`);
+  const a = mk(1);
+  const b = mk(2);
+  t.equal(a.groups, b.groups, 'one groups array for both');
+  t.equal(a.claims.groups, a.groups, "the claims' groups are that array too");
+  t.same(a.groups, ['staff']);
+  t.ok(Object.isFrozen(a.groups));
+  t.equal(a.amr, b.amr, 'one (empty) amr list');
+  // Lists with anything but non-empty strings keep what the token said; the identity's list is filtered.
+  const odd = identityFromClaims(rules, { ...base(3), groups: ['a', '', 7] }, 'x');
+  t.same(odd.claims.groups, ['a', '', 7]);
+  t.same(odd.groups, ['a']);
+  const size = estimateSize(tokenKey('x'), mk(3));
+  t.ok(size * 100_000 <= 64 * 2 ** 20, `estimated ${size} B per typical identity: 100,000 fit in the default 64 MiB`);
+});
