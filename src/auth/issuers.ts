@@ -70,7 +70,7 @@ export function externalSource(cfg: TokenIssuerConfig, opts: ExternalSourceOptio
       timeoutMs: opts.jwksTimeoutMs,
     });
     return {
-      rules: baseRules(cfg, remote.resolver),
+      rules: { ...baseRules(cfg, remote.resolver), keysVersion: () => remote.version() },
       fingerprint,
       start: () => remote.start(),
       status: () => remote.status(),
@@ -98,7 +98,7 @@ export function externalSource(cfg: TokenIssuerConfig, opts: ExternalSourceOptio
     return local(header, token);
   };
   return {
-    rules: baseRules(cfg, resolver),
+    rules: { ...baseRules(cfg, resolver), keysVersion: () => local },
     fingerprint,
     async start() {
       if (!cfg.jwksFile) return;

@@ -144,6 +144,11 @@ export class RemoteJwks {
     }
   }
 
+  /** The resolver of the key set in use: a new object whenever a fetch replaces the set. */
+  version(): unknown {
+    return this.local;
+  }
+
   /** The key set being served (null until the first successful fetch). */
   keys(): JSONWebKeySet | null {
     return this.lastGood;

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import type { TokenReason } from '../errors.js';
 import type { Identity } from '../policy/types.js';
+import { FALLBACK, FastVerifier } from './fast-verify.js';
 import { sharedList, sharedString } from './intern.js';
 import type { KeyResolver } from './keys.js';
 import { KeysUnavailableError } from './remote-jwks.js';
@@ -32,6 +33,11 @@ export interface IssuerRules {
   clockToleranceSec: number;
   groupsClaim: string;
   emailClaim: string;
+  /**
+   * The key set in use (an object that changes when it is replaced, e.g. by a JWKS refresh), so
+   * keys remembered for the fast path are dropped with it. Absent: the key set never changes.
+   */
+  keysVersion?: () => unknown;
 }
 
 export type VerifyResult = { ok: true; identity: Identity } | { ok: false; reason: TokenReason; error?: unknown };
@@ -179,13 +185,16 @@ export function identityFromClaims(rules: IssuerRules, claims: JWTPayload, token
 // ------------------------------------------------------------------ the verifier
 
 export class TokenVerifier {
-  private readonly byIssuer: Map<string, { rules: IssuerRules; options: JWTVerifyOptions }>;
+  /** Verifications answered by the node:crypto fast path and by jose (for tests and profiling). */
+  readonly counts = { fast: 0, jose: 0 };
+  private readonly byIssuer: Map<string, { rules: IssuerRules; options: JWTVerifyOptions; fast: FastVerifier }>;
 
   constructor(issuers: IssuerRules[]) {
     this.byIssuer = new Map();
     for (const rules of issuers) {
       this.byIssuer.set(rules.issuer, {
         rules,
+        fast: new FastVerifier(rules),
         options: {
           issuer: rules.issuer,
           audience: rules.audience,
@@ -211,14 +220,25 @@ export class TokenVerifier {
     if (iss === null) return { ok: false, reason: 'token_malformed' };
     const entry = this.byIssuer.get(iss);
     if (!entry) return { ok: false, reason: 'issuer_mismatch' };
+    // The common case with node:crypto directly (fast-verify.ts); jose decides everything else.
+    const fast = entry.fast.verify(token, now);
+    if (fast !== FALLBACK) {
+      this.counts.fast++;
+      if (fast === 'bad_signature') return { ok: false, reason: 'bad_signature' };
+      return { ok: true, identity: identityFromClaims(entry.rules, fast, token) };
+    }
+    this.counts.jose++;
     try {
       const options = { ...entry.options, currentDate: new Date(now) };
-      const { payload } =
+      const version = entry.fast.version();
+      const result =
         entry.rules.key instanceof Uint8Array
           ? await jwtVerify(token, entry.rules.key, options)
           : await jwtVerify(token, entry.rules.key, options);
+      const { payload } = result;
       // Present (requiredClaims) is not enough: the subject must be a usable string.
       if (typeof payload.sub !== 'string' || payload.sub === '') return { ok: false, reason: 'token_malformed' };
+      if ('key' in result) entry.fast.remember(result.protectedHeader, result.key, version);
       return { ok: true, identity: identityFromClaims(entry.rules, payload, token) };
     } catch (error) {
       return { ok: false, reason: toTokenReason(error), error };
