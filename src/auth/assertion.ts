@@ -4,7 +4,8 @@
 // Signing happens on the forward path of every allowed request, so it is (a) synchronous — node:crypto
 // signs in a few microseconds without a Promise, where jose's WebCrypto signing is async — and (b)
 // cached per verified identity and audience until a minute before the assertion expires, together
-// with the header-safe identity values, so a cache-hit request only looks them up. Only
+// with the header-safe identity values, so a cache-hit request only looks them up. Identity objects
+// whose assertions would say the same (everything but iat/exp) share one signature. Only
 // SIGNING is done here by hand (three base64url parts); every verification, here and in the tests,
 // goes through jose.
 import { constants, sign as nodeSign, type KeyObject } from 'node:crypto';
@@ -44,13 +45,18 @@ export interface UpstreamIdentity {
 }
 
 interface Cached extends UpstreamIdentity {
+  readonly audience: string;
+  /** The assertion's exp (epoch s): never later than the identity's own. */
+  readonly exp: number;
   readonly refreshAt: number;
 }
 
 /** One session's entries: for the very identity object they were made for, by audience. */
 interface PerSession {
   identity: Identity;
-  byAudience: Map<string, Cached>;
+  /** The first audience's entry (most sessions only ever visit one app), then the others. */
+  first: Cached;
+  more: Cached[] | null;
 }
 
 export class AssertionSigner {
@@ -58,6 +64,14 @@ export class AssertionSigner {
   private readonly signer: Signer;
   private readonly key: KeyObject;
   private readonly cache: LRUCache<string, PerSession>;
+  /**
+   * Signed assertions by what they say (audience and every claim but iat/exp): identity objects
+   * that say the same thing — the same token verified again after a cache eviction, a service
+   * token's identity rebuilt each cache lifetime, a session's live-identity version that changed
+   * nothing signed — share one signature until it nears expiry.
+   */
+  private readonly signed: LRUCache<string, Cached>;
+  /** Signatures made (each one a full sign with the gateway's key): a counter, for tests and metrics. */
   signatures = 0;
 
   constructor(keys: KeySet, opts: { maxEntries?: number } = {}) {
@@ -66,6 +80,7 @@ export class AssertionSigner {
     this.signer = SIGNERS[alg];
     this.key = key;
     this.cache = new LRUCache({ max: opts.maxEntries ?? 10_000 });
+    this.signed = new LRUCache({ max: opts.maxEntries ?? 10_000 });
   }
 
   sign(identity: Identity, audience: string, now = Date.now()): string {
@@ -77,42 +92,43 @@ export class AssertionSigner {
    * until a minute before the assertion expires. Looked up by the session id and audience strings
    * the identity and the config already hold (no key is built per request), and served only to the
    * very identity object they were made for — the verified-token cache hands out one object per
-   * token — so two issuers' equal jti values can never share an assertion.
+   * token — so two issuers' equal jti values can never share an entry; a signature is shared only
+   * between identities whose assertions say exactly the same.
    */
   upstream(identity: Identity, audience: string, signed = true, now = Date.now()): UpstreamIdentity {
-    let session = this.cache.get(identity.sessionId);
-    if (session === undefined || session.identity !== identity) {
-      session = { identity, byAudience: new Map() };
-      this.cache.set(identity.sessionId, session);
+    const session = this.cache.get(identity.sessionId);
+    if (session !== undefined && session.identity === identity) {
+      const hit = session.first.audience === audience ? session.first : find(session.more, audience);
+      if (hit !== undefined && now < hit.refreshAt && (hit.assertion !== null || !signed)) return hit;
     }
-    const hit = session.byAudience.get(audience);
-    if (hit !== undefined && now < hit.refreshAt && (hit.assertion !== null || !signed)) return hit;
-
     const made = this.make(identity, audience, now, signed);
-    if (made.refreshAt > now) session.byAudience.set(audience, made);
-    else session.byAudience.delete(audience);
+    if (made.refreshAt > now) this.remember(session, identity, made);
     return made;
+  }
+
+  private remember(session: PerSession | undefined, identity: Identity, made: Cached): void {
+    if (session === undefined || session.identity !== identity) {
+      this.cache.set(identity.sessionId, { identity, first: made, more: null });
+    } else if (session.first.audience === made.audience) {
+      session.first = made;
+    } else {
+      const others = (session.more ?? []).filter((c) => c.audience !== made.audience);
+      others.push(made);
+      session.more = others;
+    }
   }
 
   private make(identity: Identity, audience: string, now: number, signed: boolean): Cached {
     const iat = Math.floor(now / 1000);
     const exp = Math.min(iat + ASSERTION_TTL_SEC, identity.expiresAt);
-    return {
-      email: identity.email ? headerSafe(identity.email) : null,
-      userId: headerSafe(identity.subject),
-      groups: identity.groups.length ? headerSafe(identity.groups.join(',')) : null,
-      assertion: signed ? this.assertion(identity, audience, iat, exp) : null,
-      refreshAt: exp * 1000 - ASSERTION_REFRESH_MARGIN_MS,
-    };
-  }
-
-  private assertion(identity: Identity, audience: string, iat: number, exp: number): string {
-    const claims: Record<string, unknown> = {
+    const email = identity.email ? headerSafe(identity.email) : null;
+    const userId = headerSafe(identity.subject);
+    const groups = identity.groups.length ? headerSafe(identity.groups.join(',')) : null;
+    if (!signed) return { audience, email, userId, groups, assertion: null, exp, refreshAt: exp * 1000 - ASSERTION_REFRESH_MARGIN_MS };
+    const content = JSON.stringify({
       iss: GATEWAY_ISSUER,
       aud: audience,
       sub: identity.subject,
-      iat,
-      exp,
       email: identity.email,
       name: identity.name,
       groups: identity.groups,
@@ -120,11 +136,27 @@ export class AssertionSigner {
       idp: identity.idp,
       sid: identity.sessionId,
       service_token: identity.serviceToken,
-    };
-    const input = `${this.header}.${b64url(JSON.stringify(claims))}`;
+    });
+    const shared = this.signed.get(content);
+    // The same claims, signed earlier: reused while fresh, and never past this identity's own exp.
+    if (shared !== undefined && now < shared.refreshAt && shared.exp <= identity.expiresAt) return shared;
+    const made: Cached = { audience, email, userId, groups, assertion: this.assertion(content, iat, exp), exp, refreshAt: exp * 1000 - ASSERTION_REFRESH_MARGIN_MS };
+    if (made.refreshAt > now) this.signed.set(content, made);
+    return made;
+  }
+
+  /** The JWT: `content` is the claims' JSON without iat and exp, which lead the payload. */
+  private assertion(content: string, iat: number, exp: number): string {
+    const input = `${this.header}.${b64url(`{"iat":${iat},"exp":${exp},${content.slice(1)}`)}`;
     this.signatures++;
     return `${input}.${this.signer(Buffer.from(input, 'ascii'), this.key).toString('base64url')}`;
   }
+}
+
+function find(list: Cached[] | null, audience: string): Cached | undefined {
+  if (list === null) return undefined;
+  for (const c of list) if (c.audience === audience) return c;
+  return undefined;
 }
 
 // Node refuses header values outside tab, 0x20–0x7E and 0x80–0xFF (and CR/LF would split headers).

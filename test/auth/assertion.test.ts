@@ -96,3 +96,41 @@ t.test('headerSafe', async (t) => {
   t.equal(headerSafe(undefined as unknown as string), null);
   t.equal(headerSafe(''), '');
 });
+
+t.test('one signature per identity × app: identities that say the same share it (counted)', async (t) => {
+  const keys = await loadOrCreateKeySet(join(t.testdir({}), 'k.json'));
+  const signer = new AssertionSigner(keys);
+  // The same token verified again (a cache eviction) is a new identity object saying the same thing.
+  const a = signer.sign(identity(), 'wiki', now);
+  t.equal(signer.sign(identity(), 'wiki', now + 1000), a, 'an equal identity reuses the signature');
+  t.equal(signer.sign(identity({ claims: { other: 1 } }), 'wiki', now + 2000), a, 'claims that are not signed do not matter');
+  t.equal(signer.signatures, 1, 'one signature');
+  for (let i = 0; i < 50; i++) signer.upstream(identity(), 'wiki', true, now + 3000 + i);
+  t.equal(signer.signatures, 1, '50 more identity objects, cached or not: still one');
+
+  signer.sign(identity({ sessionId: 'sess-2' }), 'wiki', now);
+  t.equal(signer.signatures, 2, 'another session: its own (the assertion carries sid)');
+  signer.sign(identity({ groups: ['staff'] }), 'wiki', now);
+  t.equal(signer.signatures, 3, 'other groups: another');
+  signer.sign(identity(), 'grafana', now);
+  t.equal(signer.signatures, 4, 'another app: another');
+
+  // Never past the identity's own exp: a shorter-lived identity gets its own, shorter assertion.
+  const short = signer.sign(identity({ expiresAt: Math.floor(now / 1000) + 120 }), 'wiki', now);
+  t.equal(signer.signatures, 5);
+  t.equal((await jwtVerify(short, createLocalJWKSet(keys.publicJwks))).payload.exp, Math.floor(now / 1000) + 120);
+
+  // Near expiry it is signed again, once, and shared again.
+  const later = now + (ASSERTION_TTL_SEC - 59) * 1000;
+  const b = signer.sign(identity(), 'wiki', later);
+  t.not(b, a);
+  t.equal(signer.sign(identity(), 'wiki', later + 10), b);
+  t.equal(signer.signatures, 6);
+
+  // Unsigned (jwt_assertion: false) never signs.
+  const n = signer.signatures;
+  const plain = signer.upstream(identity({ sessionId: 'sess-3' }), 'plain', false, now);
+  t.equal(plain.assertion, null);
+  t.equal(plain.email, 'alice@corp.example');
+  t.equal(signer.signatures, n);
+});
