@@ -1,6 +1,7 @@
 // The facade the pipeline's authenticate stage calls. One request: extract the credential, hash it
 // once, and answer from the verified-token cache when possible — synchronously, without a Promise,
-// signature work or I/O. Otherwise verify (token issuers or service tokens), cache the success, and
+// signature work or I/O. A new token that the node:crypto fast path can decide is verified and
+// cached synchronously too. Otherwise verify (jose, service tokens), cache the success, and
 // answer asynchronously. Every answer, hit or miss, passes the revocation check.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { GatewayConfig } from '../config/types.js';
@@ -96,6 +97,15 @@ export class Authenticator {
         const key = tokenKey(cred.token);
         const hit = this.cache.get(key, now);
         if (hit) return this.answer(hit, cred.kind, appName, true);
+        // A new token the node:crypto fast path can decide: answered here, without a Promise.
+        if (!this.inflight.has(key)) {
+          const quick = this.verifier.verifyNow(cred.token, now);
+          if (quick !== undefined) {
+            if (!quick.ok) return failure(quick.reason);
+            this.cache.set(key, quick.identity, now);
+            return this.answer(quick.identity, cred.kind, appName, false);
+          }
+        }
         return this.miss(key, () => this.verifier.verify(cred.token, now), cred.kind, appName, now);
       }
     }

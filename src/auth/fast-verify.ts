@@ -144,7 +144,7 @@ export class FastVerifier {
    * The verified claims, 'bad_signature', or FALLBACK (null) when jose must decide. `token` has
    * passed precheck (three base64url parts).
    */
-  verify(token: string, now: number): Record<string, unknown> | 'bad_signature' | null {
+  verify(token: string, now: number, parsed: Record<string, unknown> | null = null): Record<string, unknown> | 'bad_signature' | null {
     const d1 = token.indexOf('.');
     const d2 = token.indexOf('.', d1 + 1);
     const h = this.header(token.slice(0, d1));
@@ -155,7 +155,8 @@ export class FastVerifier {
     const sig = b64(token.slice(d2 + 1));
     if (sig === null || payloadPart.length % 4 === 1) return FALLBACK;
     if (!h.check(key, Buffer.from(token.slice(0, d2), 'latin1'), sig)) return 'bad_signature';
-    const claims = parseJson(Buffer.from(payloadPart, 'base64url'));
+    // `parsed`: the caller's strict parse of this payload (a fresh object), when it has one.
+    const claims = parsed ?? parseJson(Buffer.from(payloadPart, 'base64url'));
     return claims !== null && this.claimsPass(claims, now) ? claims : FALLBACK;
   }
 

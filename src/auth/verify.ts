@@ -6,12 +6,13 @@
 //      from the token's own jwk/jku/x5u headers;
 //   4. the identity is built from the verified claims only.
 // Every failure becomes a TokenReason in toTokenReason(), the one place jose's errors are converted.
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import type { TokenReason } from '../errors.js';
 import type { Identity } from '../policy/types.js';
 import { FALLBACK, FastVerifier } from './fast-verify.js';
-import { sharedList, sharedString } from './intern.js';
+import { SHARED, sharedList, sharedString } from './intern.js';
 import type { KeyResolver } from './keys.js';
 import { KeysUnavailableError } from './remote-jwks.js';
 
@@ -60,16 +61,21 @@ export function precheck(token: string): TokenReason | null {
  */
 export function peekIssuer(token: string): string | null {
   const start = token.indexOf('.') + 1;
-  const end = token.indexOf('.', start);
+  const payload = parsePayload(Buffer.from(token.slice(start, token.indexOf('.', start)), 'base64url'));
+  if (payload === null) return null;
+  return typeof payload.iss === 'string' ? payload.iss : '';
+}
+
+/** A payload's JSON object (not verified), or null when it is not one. */
+function parsePayload(bytes: Buffer): Record<string, unknown> | null {
   let payload: unknown;
   try {
-    payload = JSON.parse(Buffer.from(token.slice(start, end), 'base64url').toString('utf8'));
+    payload = JSON.parse(bytes.toString('utf8'));
   } catch {
     return null;
   }
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return null;
-  const iss = (payload as { iss?: unknown }).iss;
-  return typeof iss === 'string' ? iss : '';
+  return payload as Record<string, unknown>;
 }
 
 /** jose's errors (and ours) → the closed set of credential failure codes. The only such mapping. */
@@ -152,6 +158,8 @@ function shareClaims(rules: IssuerRules, c: Record<string, unknown>): void {
 
 /** A list claim as an identity list: the pooled list itself when nothing had to be filtered out. */
 function identityList(v: unknown): string[] {
+  // Already pooled by shareClaims (a list of strings): itself, unless it holds an empty one.
+  if (Array.isArray(v) && SHARED.has(v) && !v.includes('')) return v as string[];
   const list = stringList(v);
   if (Array.isArray(v) && list.length === v.length) return sharedList(v);
   return sharedList(list);
@@ -213,20 +221,35 @@ export class TokenVerifier {
     return this.byIssuer.has(issuer);
   }
 
-  async verify(token: string, now = Date.now()): Promise<VerifyResult> {
+  /**
+   * The answer when no I/O or jose is needed: shape and issuer refusals, and the node:crypto fast
+   * path's success or bad signature (fast-verify.ts). undefined: jose must decide (verify()).
+   */
+  verifyNow(token: string, now = Date.now()): VerifyResult | undefined {
     const shape = precheck(token);
     if (shape) return { ok: false, reason: shape };
-    const iss = peekIssuer(token);
-    if (iss === null) return { ok: false, reason: 'token_malformed' };
-    const entry = this.byIssuer.get(iss);
+    const d1 = token.indexOf('.');
+    const part = token.slice(d1 + 1, token.indexOf('.', d1 + 1));
+    const bytes = Buffer.from(part, 'base64url');
+    const payload = parsePayload(bytes);
+    if (payload === null) return { ok: false, reason: 'token_malformed' };
+    // The unverified `iss` only picks the issuer's rules (see peekIssuer).
+    const entry = this.byIssuer.get(typeof payload.iss === 'string' ? payload.iss : '');
     if (!entry) return { ok: false, reason: 'issuer_mismatch' };
-    // The common case with node:crypto directly (fast-verify.ts); jose decides everything else.
-    const fast = entry.fast.verify(token, now);
-    if (fast !== FALLBACK) {
-      this.counts.fast++;
-      if (fast === 'bad_signature') return { ok: false, reason: 'bad_signature' };
-      return { ok: true, identity: identityFromClaims(entry.rules, fast, token) };
-    }
+    // The fast path may use this very parse when it is what a strict decoder reads too.
+    const strict = part.length % 4 !== 1 && isUtf8(bytes) ? payload : null;
+    const fast = entry.fast.verify(token, now, strict);
+    if (fast === FALLBACK) return undefined;
+    this.counts.fast++;
+    if (fast === 'bad_signature') return { ok: false, reason: 'bad_signature' };
+    return { ok: true, identity: identityFromClaims(entry.rules, fast, token) };
+  }
+
+  async verify(token: string, now = Date.now()): Promise<VerifyResult> {
+    const quick = this.verifyNow(token, now);
+    if (quick !== undefined) return quick;
+    const entry = this.byIssuer.get(peekIssuer(token) as string);
+    if (!entry) return { ok: false, reason: 'issuer_mismatch' };
     this.counts.jose++;
     try {
       const options = { ...entry.options, currentDate: new Date(now) };

@@ -205,3 +205,32 @@ t.test('an external issuer with a key matching no file', async (t) => {
   t.equal(auth.ready(), false);
   t.match(auth.status()[0], { issuer: 'https://nofile.test', ready: false, lastError: /nonexistent/ });
 });
+
+t.test('a new token the fast path can decide is answered synchronously, revocation and expiry included', async (t) => {
+  const { keys, auth, revocations } = await setup(t);
+  const first = await mintSessionToken(keys, user, 3600_000);
+  const a = auth.authenticate({ cookie: `gh=${first.token}` }, 'wiki');
+  t.ok(a instanceof Promise, "the issuer's first token goes through jose (its key is not known yet)");
+  t.match(await a, { ok: true, cacheHit: false });
+  const calls = keys.calls();
+
+  const now = Date.now();
+  const m = await mintSessionToken(keys, user, 60_000, now);
+  const h = { cookie: `gh=${m.token}` };
+  t.match(sync(auth.authenticate(h, 'wiki', now)), { ok: true, cacheHit: false, identity: { sessionId: m.jti } }, 'a new token: synchronous');
+  t.equal(keys.calls(), calls, 'no key lookup: the key jose chose is remembered');
+  t.match(sync(auth.authenticate(h, 'wiki', now)), { ok: true, cacheHit: true }, 'and cached');
+  t.match(auth.cacheStats(), { entries: 2 });
+
+  const tampered = `${m.token.slice(0, -4)}${m.token.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
+  t.match(sync(auth.authenticate({ cookie: `gh=${tampered}` }, 'wiki', now)), { ok: false, reason: 'bad_signature' }, 'a bad signature: refused synchronously');
+
+  const r = await mintSessionToken(keys, user, 3600_000, now);
+  revocations.revokeSession(r.jti);
+  t.match(sync(auth.authenticate({ cookie: `gh=${r.token}` }, 'wiki', now)), { ok: false, reason: 'revoked' }, 'revoked on the fast path too');
+
+  const late = auth.authenticate(h, 'wiki', m.expiresAt * 1000 + 10_000);
+  t.ok(late instanceof Promise, 'past exp: neither the cache nor the fast path answers');
+  t.match(await late, { ok: false, reason: 'expired' });
+  t.equal(auth.cacheStats().entries, 2, 'failures are not cached');
+});
