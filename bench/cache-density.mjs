@@ -29,7 +29,7 @@ if (o['max-entries']) bound.maxEntries = Number(o['max-entries']);
 const issuer = 'https://sso.bench.test';
 const secret = randomBytes(48).toString('base64url');
 const verifier = new TokenVerifier([
-  { issuer, kind: 'token', key: new TextEncoder().encode(secret), algorithms: ['HS256'], audience: ['gatehouse-bench'], clockToleranceSec: 30, groupsClaim: 'groups', emailClaim: 'email' },
+  { issuer, kind: 'token', key: new Uint8Array(Buffer.from(secret)), algorithms: ['HS256'], audience: ['gatehouse-bench'], clockToleranceSec: 30, groupsClaim: 'groups', emailClaim: 'email' },
 ]);
 const mint = hs256Minter(secret, { iss: issuer, aud: 'gatehouse-bench' }, randomBytes(3).toString('hex'));
 // Tokens are minted before measuring so that only what the cache keeps is counted.

@@ -44,7 +44,7 @@ for (const alg of o.algs.split(',')) {
   const base = { issuer: ISS, kind: 'token', algorithms: [alg], audience: [AUD], clockToleranceSec: 30, groupsClaim: 'groups', emailClaim: 'email' };
   if (alg === 'HS256') {
     const secret = randomBytes(48).toString('base64url');
-    rules = { ...base, key: new TextEncoder().encode(secret) };
+    rules = { ...base, key: new Uint8Array(Buffer.from(secret)) };
     const mint = hs256Minter(secret, { iss: ISS, aud: AUD });
     tokens = Array.from({ length: N + 2 }, (_, i) => mint(i));
     const k = createSecretKey(Buffer.from(secret));

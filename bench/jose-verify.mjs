@@ -34,7 +34,7 @@ for (const alg of values.algs.split(',')) {
   let floorKey;
   if (alg === 'HS256') {
     const secret = randomBytes(48).toString('base64url');
-    jwks = new TextEncoder().encode(secret);
+    jwks = new Uint8Array(Buffer.from(secret));
     floorKey = createSecretKey(Buffer.from(secret));
     const mint = hs256Minter(secret, claims);
     tokens = Array.from({ length: 4000 }, (_, i) => mint(i));

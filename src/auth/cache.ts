@@ -82,13 +82,14 @@ const MAX_SHARED_SHAPE_KEYS = 32;
 const MAX_SHAPES = 1024;
 const shapes = new Set<string>();
 
-const ONE_BYTE = /^[\x00-\xff]*$/;
+/** A character outside Latin-1: V8 then stores the whole string with two bytes per character. */
+const TWO_BYTE = /[\u0100-\uffff]/;
 const round8 = (n: number): number => (n + 7) & ~7;
 
 /** A string's heap size: one byte per character when all are Latin-1, two otherwise. */
 export function stringSize(s: string | undefined): number {
   if (s === undefined) return 0;
-  return round8(STRING_HEADER + (ONE_BYTE.test(s) ? s.length : 2 * s.length));
+  return round8(STRING_HEADER + (TWO_BYTE.test(s) ? 2 * s.length : s.length));
 }
 
 function objectSize(o: Record<string, unknown>, depth: number): number {
