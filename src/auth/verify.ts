@@ -147,9 +147,10 @@ export function sha256Hex(s: string): string {
  * exactly what was verified and keep their shape.
  */
 function shareClaims(rules: IssuerRules, c: Record<string, unknown>): void {
-  for (const k in c) {
+  for (const k of Object.keys(c)) {
     const v = c[k];
-    if (Array.isArray(v)) c[k] = sharedList(v);
+    // An own "__proto__" (JSON.parse makes one) is set as data, but is left alone all the same.
+    if (Array.isArray(v) && k !== '__proto__') c[k] = sharedList(v);
   }
   if (c.iss === rules.issuer) c.iss = rules.issuer;
   if (typeof c.aud === 'string') c.aud = sharedString(c.aud);

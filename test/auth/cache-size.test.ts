@@ -88,3 +88,15 @@ t.test('identical identities share their lists, and a flood identity fits 100,00
   const size = estimateSize(tokenKey('x'), mk(3));
   t.ok(size * 100_000 <= 64 * 2 ** 20, `estimated ${size} B per typical identity: 100,000 fit in the default 64 MiB`);
 });
+
+t.test('sharing never changes what the claims say', async (t) => {
+  const payload = `{"__proto__":["x"],"iss":"${rules.issuer}","aud":["gatehouse","other"],"sub":"u","iat":${iat},"exp":${exp},"roles":["a","b"],"amr":"pwd mfa","groups":"staff, dev"}`;
+  const id = identityFromClaims(rules, JSON.parse(payload), 'x');
+  t.same(JSON.parse(JSON.stringify(id.claims)), JSON.parse(payload), 'the same JSON');
+  t.equal(Object.getPrototypeOf(id.claims), Object.prototype, 'an own __proto__ claim stays a claim');
+  t.same(id.groups, ['staff', 'dev'], 'a string list claim');
+  t.same(id.amr, ['pwd', 'mfa']);
+  const again = identityFromClaims(rules, JSON.parse(payload), 'y');
+  t.equal(again.claims.roles, id.claims.roles, 'lists pooled');
+  t.equal(again.groups, id.groups);
+});
