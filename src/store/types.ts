@@ -6,6 +6,9 @@ import type { ScimStore } from './scim-types.js';
 import type { EventStore } from './event-types.js';
 import type { RefreshStore } from './live-types.js';
 import type { IdentityChange, IdentityStore } from './identity-types.js';
+import type { ActionStore } from './action-types.js';
+import type { SessionCountQuery, SessionQuery } from './query-types.js';
+export type { SessionCountQuery, SessionQuery } from './query-types.js';
 export type { IdentityChange, IdentityStore, IdentityVersionWrite, LiveIdentityRow, SessionSelector } from './identity-types.js';
 
 export interface SessionRecord {
@@ -120,26 +123,6 @@ export interface UserQuery extends PageQuery {
   now: number;
 }
 
-/** Sessions ordered by last_seen_at desc, id desc. Filters combine with AND. */
-export interface SessionQuery {
-  /** Exact, case-insensitive. */
-  email?: string;
-  /** user_id (the `sub`, or the service token's name). */
-  user?: string;
-  /** Sessions with recorded activity on this app. */
-  app?: string;
-  /** Sessions of one sign-in (login_id). */
-  loginId?: string;
-  /** true: not revoked and not expired at `now`; false: revoked or expired. */
-  active?: boolean;
-  /** Reference time for `active` (epoch ms); defaults to the current time. */
-  now?: number;
-  /** 1..1000 (clamped). */
-  limit: number;
-  /** An opaque `nextCursor` from the previous page; a bad one throws StoreQueryError('cursor'). */
-  cursor?: string;
-}
-
 /** Decisions ordered by time desc (newest first). Filters combine with AND. */
 export interface DecisionQuery {
   requestId?: string;
@@ -214,6 +197,7 @@ export type StoreReader = Pick<
   Store,
   | 'getSession'
   | 'listSessions'
+  | 'countSessions'
   | 'sessionActivity'
   | 'appSessions'
   | 'listUsers'
@@ -222,7 +206,7 @@ export type StoreReader = Pick<
   | 'identityHistory'
   | 'listDecisions'
   | 'appIdentities'
-> & { readonly identities: Pick<IdentityStore, 'sessionHistory'> };
+> & { readonly identities: Pick<IdentityStore, 'sessionHistory'>; readonly actions: Pick<ActionStore, 'list'> };
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
@@ -237,6 +221,8 @@ export interface Store {
   readonly refresh: RefreshStore;
   /** WebAuthn devices, their posture and session bindings (device-types.ts). */
   readonly devices: DeviceStore;
+  /** The admin actions audit: revocations, approvals, lockout lifts (action-types.ts). */
+  readonly actions: ActionStore;
   /**
    * Writes one batch in one transaction. Throws on failure; the writer keeps the batch. A new
    * session is inserted whole (and compared with the user's previous session from the same issuer
@@ -267,6 +253,8 @@ export interface Store {
   loadRevocations(): Promise<RevocationState>;
   getSession(id: string): Promise<SessionRecord | null>;
   listSessions(q: SessionQuery): Promise<Page<SessionRecord & { apps: string[] }>>;
+  /** How many sessions match the filters of a list (every page together), counted up to max + 1. */
+  countSessions(q: SessionCountQuery, max: number): Promise<number>;
   /** Per-app activity of one session, most recent first. */
   sessionActivity(id: string): Promise<AppActivity[]>;
   /** Sessions that used the app and are usable at `activeAt`: not revoked, not expired, not cut off. */

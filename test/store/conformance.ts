@@ -12,6 +12,7 @@ import { eventCases } from './conformance-events.js';
 import { pageCases } from './conformance-pages.js';
 import { deviceCases } from './conformance-devices.js';
 import { revokeBatchCases } from './conformance-revoke-batch.js';
+import { actionCases } from './conformance-actions.js';
 
 export type OpenStore = () => Promise<Store>;
 
@@ -33,4 +34,5 @@ export function storeConformance(t: Test, open: OpenStore): void {
   pageCases(t, open);
   deviceCases(t, open);
   revokeBatchCases(t, open);
+  actionCases(t, open);
 }

@@ -8,6 +8,7 @@
 // SQLite, whatever the database's default collation. Email lookups are case-insensitive through
 // lower(email) and expression indexes.
 import type { Migration } from '../sqlite/migrations.js';
+import { ADMIN_ACTIONS } from './migration-10.js';
 
 export interface PostgresMigration extends Omit<Migration, 'sql'> {
   sql: (s: string) => string;
@@ -292,4 +293,5 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX device_sessions_device ON ${s}.device_sessions (device_id);
     `,
   },
+  ADMIN_ACTIONS,
 ];

@@ -14,7 +14,7 @@ import {
   type PgDecisionRow,
   type PgSessionRow,
 } from './rows.js';
-import type { AppActivity, DecisionQuery, DecisionRecord, IdentityChange, Page, SessionQuery, SessionRecord } from '../types.js';
+import type { AppActivity, DecisionQuery, DecisionRecord, IdentityChange, Page, SessionCountQuery, SessionQuery, SessionRecord } from '../types.js';
 
 type Param = string | number | null;
 
@@ -77,15 +77,34 @@ export class PostgresQueries {
     return (await this.rows<PgChangeRow>(this.st.identityHistory, [pgText(email), limit])).map(changeFromPg);
   }
 
-  async listSessions(q: SessionQuery): Promise<Page<SessionRecord & { apps: string[] }>> {
+  /** The WHERE of a session list or count. */
+  private sessionFilters(q: SessionCountQuery): Where {
     const w = new Where();
     w.add('lower(s.email) = lower(?)', q.email);
     w.add('s.user_id = ?', q.user);
     w.add(`EXISTS (SELECT 1 FROM ${this.t.apps} a WHERE a.session_id = s.id AND a.app = ?)`, q.app);
     w.add('s.login_id = ?', q.loginId);
+    w.add('s.idp = ?', q.idp);
+    w.add('s.groups @> jsonb_build_array(?::text)', q.group);
+    w.add('upper(s.login_country) = upper(?)', q.country);
+    const bound = `${this.t.schema}.device_sessions`;
+    if (q.device === 'none') w.sql.push(`NOT EXISTS (SELECT 1 FROM ${bound} b WHERE b.session_id = s.id)`);
+    else w.add(`EXISTS (SELECT 1 FROM ${bound} b WHERE b.session_id = s.id AND b.device_id = ?)`, q.device);
+    w.add('s.last_seen_at >= ?', q.since);
     if (q.active !== undefined) {
       w.add(q.active ? 's.revoked_at IS NULL AND s.expires_at > ?' : '(s.revoked_at IS NOT NULL OR s.expires_at <= ?)', q.now ?? Date.now());
     }
+    return w;
+  }
+
+  async countSessions(q: SessionCountQuery, max: number): Promise<number> {
+    const w = this.sessionFilters(q);
+    const [row] = await this.rows<{ n: string }>(`SELECT count(*) AS n FROM (SELECT 1 FROM ${this.t.sessions} s ${w} LIMIT ${w.param(max + 1)}) x`, w.params);
+    return Number(row?.n ?? 0);
+  }
+
+  async listSessions(q: SessionQuery): Promise<Page<SessionRecord & { apps: string[] }>> {
+    const w = this.sessionFilters(q);
     if (q.cursor) {
       const [lastSeen, id] = decodeCursor(q.cursor, 'string');
       w.sql.push(`(s.last_seen_at, s.id) < (${w.param(lastSeen)}, ${w.param(id)})`);

@@ -15,6 +15,7 @@ import { PostgresScimStore } from './scim.js';
 import { PostgresEventStore } from './events.js';
 import { PostgresRefreshStore } from './live.js';
 import { PostgresDeviceStore } from './devices.js';
+import { PostgresActionStore } from './actions.js';
 import pg from 'pg';
 import { silentLogger, type Logger } from '../../log.js';
 import { applyBatch, batchStatements, fitIndexes, MAX_INDEXED_CHARS, type BatchStatements } from './batch.js';
@@ -26,7 +27,7 @@ import { PostgresViews } from './views.js';
 import { PostgresSignInState } from './signin.js';
 import { PostgresIdentityStore } from './identity.js';
 import type { AppActivity, AppSessionQuery, UserQuery, DecisionQuery, DecisionRecord, IdentityChange, Page } from '../types.js';
-import type { RecordBatch, RevocationState, SessionQuery, SessionRecord, Store, UserSummary } from '../types.js';
+import type { RecordBatch, RevocationState, SessionCountQuery, SessionQuery, SessionRecord, Store, UserSummary } from '../types.js';
 
 export { connectionFromUrl, DEFAULT_SCHEMA } from './db.js';
 
@@ -94,6 +95,7 @@ export class PostgresStore implements Store {
   readonly events: PostgresEventStore;
   readonly refresh: PostgresRefreshStore;
   readonly devices: PostgresDeviceStore;
+  readonly actions: PostgresActionStore;
   readonly schema: string;
   /** The URL without its password. */
   readonly target: string;
@@ -125,6 +127,7 @@ export class PostgresStore implements Store {
     this.events = new PostgresEventStore(pool, conn.schema);
     this.refresh = new PostgresRefreshStore(pool, t);
     this.devices = new PostgresDeviceStore(pool, conn.schema);
+    this.actions = new PostgresActionStore(pool, conn.schema);
   }
 
   async writeBatch(batch: RecordBatch): Promise<void> {
@@ -225,6 +228,10 @@ export class PostgresStore implements Store {
 
   listSessions(q: SessionQuery): Promise<Page<SessionRecord & { apps: string[] }>> {
     return this.queries.listSessions(q);
+  }
+
+  countSessions(q: SessionCountQuery, max: number): Promise<number> {
+    return this.queries.countSessions(q, max);
   }
 
   sessionActivity(id: string): Promise<AppActivity[]> {

@@ -2,6 +2,8 @@
 // that has shipped. Each runs once, in its own IMMEDIATE transaction, recorded in schema_migrations.
 // Times are INTEGER epoch milliseconds; JSON columns hold arrays/objects as TEXT.
 
+import { ADMIN_ACTIONS } from './migration-10.js';
+
 export interface Migration {
   version: number;
   name: string;
@@ -271,4 +273,5 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX device_sessions_device ON device_sessions (device_id);
     `,
   },
+  ADMIN_ACTIONS,
 ];

@@ -9,9 +9,13 @@ import {
   type DecisionRow,
   type SessionRow,
 } from './rows.js';
-import type { DecisionQuery, DecisionRecord, Page, SessionQuery, SessionRecord } from '../types.js';
+import type { DecisionQuery, DecisionRecord, Page, SessionCountQuery, SessionQuery, SessionRecord } from '../types.js';
 
 type Param = string | number;
+
+/** Below this many sessions on an app, a list filtered by it starts from the app's sessions. */
+const RARE_APP = 2_000;
+const APP_SIZE = 'SELECT count(*) FROM (SELECT 1 FROM session_apps WHERE app = ? LIMIT ?)';
 
 export class SqliteQueries {
   private readonly shapes = new Map<string, Database.Statement>();
@@ -27,7 +31,10 @@ export class SqliteQueries {
     return stmt;
   }
 
-  listSessions(q: SessionQuery): Page<SessionRecord & { apps: string[] }> {
+  /** The WHERE of a session list or count, and its shape key (one prepared statement per shape). */
+  private sessionFilters(q: SessionCountQuery, count = false): { key: string; where: string[]; params: Param[]; live: boolean } {
+    // An app few sessions used: walk its sessions (session_apps_app) instead of every session.
+    const rareApp = q.app !== undefined && q.app !== '' && (this.shape('appSize', () => APP_SIZE).pluck().get(q.app, RARE_APP) as number) < RARE_APP;
     const where: string[] = [];
     const params: Param[] = [];
     let key = 's';
@@ -39,13 +46,45 @@ export class SqliteQueries {
     };
     filter('e', 's.email = ?', q.email);
     filter('u', 's.user_id = ?', q.user);
-    filter('a', 'EXISTS (SELECT 1 FROM session_apps a WHERE a.session_id = s.id AND a.app = ?)', q.app);
+    if (rareApp) filter('r', 's.id IN (SELECT session_id FROM session_apps WHERE app = ?)', q.app);
+    else filter('a', 'EXISTS (SELECT 1 FROM session_apps a WHERE a.session_id = s.id AND a.app = ?)', q.app);
     filter('l', 's.login_id = ?', q.loginId);
+    filter('i', 's.idp = ?', q.idp);
+    // The quoted name as a substring first (cheap), then exactly as an element.
+    filter('g', 'instr(s.groups, json_quote(?)) > 0', q.group);
+    filter('', 'EXISTS (SELECT 1 FROM json_each(s.groups) WHERE value = ?)', q.group);
+    filter('k', 'upper(s.login_country) = upper(?)', q.country);
+    if (q.device === 'none') {
+      key += 'N';
+      where.push('NOT EXISTS (SELECT 1 FROM device_sessions b WHERE b.session_id = s.id)');
+    } else filter('d', 'EXISTS (SELECT 1 FROM device_sessions b WHERE b.session_id = s.id AND b.device_id = ?)', q.device);
+    filter('t', 's.last_seen_at >= ?', q.since);
+    // Unary + hides a term from the planner. Only a count of active sessions with no narrower
+    // index to use reads sessions_live (index only, migration 10); a list reads sessions_last_seen
+    // (or the email/user index) and stops after a page; `since` reads a recent slice of it.
+    const live = count && q.active === true && q.since === undefined && !q.app && !q.email && !q.user && !q.loginId;
     if (q.active !== undefined) {
       key += q.active ? 'A' : 'I';
-      where.push(q.active ? 's.revoked_at IS NULL AND s.expires_at > ?' : '(s.revoked_at IS NOT NULL OR s.expires_at <= ?)');
+      const revoked = live ? 's.revoked_at' : '+s.revoked_at';
+      const expires = q.since !== undefined ? '+s.expires_at' : 's.expires_at';
+      key += live ? 'L' : '';
+      where.push(q.active ? `${revoked} IS NULL AND ${expires} > ?` : `(${revoked} IS NOT NULL OR ${expires} <= ?)`);
       params.push(q.now ?? Date.now());
     }
+    return { key, where, params, live };
+  }
+
+  countSessions(q: SessionCountQuery, max: number): number {
+    const { key, where, params, live } = this.sessionFilters(q, true);
+    const from = live ? 'sessions s INDEXED BY sessions_live' : 'sessions s';
+    const stmt = this.shape(`#${key}`, () => `SELECT count(*) FROM (SELECT 1 FROM ${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} LIMIT ?)`);
+    return stmt.pluck().get(...params, max + 1) as number;
+  }
+
+  listSessions(q: SessionQuery): Page<SessionRecord & { apps: string[] }> {
+    const f = this.sessionFilters(q);
+    const { where, params } = f;
+    let key = f.key;
     if (q.cursor) {
       const [lastSeen, id] = decodeCursor(q.cursor, 'string');
       key += 'c';

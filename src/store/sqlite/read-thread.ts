@@ -15,6 +15,7 @@ const reader = new SqliteReader(db);
 
 async function answer(call: ReadCall): Promise<unknown> {
   if (call.method === 'sessionHistory') return reader.identities.sessionHistory(...call.args);
+  if (call.method === 'listActions') return reader.actions.list(...call.args);
   const method = reader[call.method] as (...args: unknown[]) => Promise<unknown>;
   return method.apply(reader, call.args);
 }

@@ -8,12 +8,14 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { StoreQueryError } from '../cursor.js';
 import type { StoreReader } from '../types.js';
+import type { ActionQuery } from '../action-types.js';
 
-type ReaderMethod = Exclude<keyof StoreReader, 'identities'>;
+type ReaderMethod = Exclude<keyof StoreReader, 'identities' | 'actions'>;
 
 export type ReadCall =
   | { id: number; method: ReaderMethod; args: unknown[] }
-  | { id: number; method: 'sessionHistory'; args: [string] };
+  | { id: number; method: 'sessionHistory'; args: [string] }
+  | { id: number; method: 'listActions'; args: [ActionQuery] };
 
 export type ReadReply = { id: number; result: unknown } | { id: number; error: { name: string; message: string; param?: string } };
 
@@ -35,6 +37,7 @@ export class SqliteReadWorker implements StoreReader {
   private next = 1;
   private closed = false;
   readonly identities: StoreReader['identities'] = { sessionHistory: (id) => this.call('sessionHistory', [id]) as never };
+  readonly actions: StoreReader['actions'] = { list: (q) => this.call('listActions', [q]) as never };
 
   /** Starts the thread now, so the first admin read does not wait for it. */
   constructor(readonly file: string) {
@@ -82,6 +85,7 @@ export class SqliteReadWorker implements StoreReader {
 
   getSession: StoreReader['getSession'] = (...a) => this.call('getSession', a) as never;
   listSessions: StoreReader['listSessions'] = (...a) => this.call('listSessions', a) as never;
+  countSessions: StoreReader['countSessions'] = (...a) => this.call('countSessions', a) as never;
   sessionActivity: StoreReader['sessionActivity'] = (...a) => this.call('sessionActivity', a) as never;
   appSessions: StoreReader['appSessions'] = (...a) => this.call('appSessions', a) as never;
   listUsers: StoreReader['listUsers'] = (...a) => this.call('listUsers', a) as never;

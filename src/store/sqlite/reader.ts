@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3';
 import { SqliteQueries } from './queries.js';
 import { SqliteViews } from './views.js';
+import { SqliteActionReader } from './actions.js';
 import { activityFromRow, changeFromRow, sessionFromRow, type ActivityRow, type ChangeRow, type SessionRow } from './rows.js';
 import type {
   AppActivity,
@@ -12,6 +13,7 @@ import type {
   DecisionRecord,
   IdentityChange,
   Page,
+  SessionCountQuery,
   SessionQuery,
   SessionRecord,
   StoreReader,
@@ -24,6 +26,7 @@ export class SqliteReader implements StoreReader {
   private readonly queries: SqliteQueries;
   private readonly views: SqliteViews;
   readonly identities: StoreReader['identities'];
+  readonly actions: StoreReader['actions'];
 
   constructor(db: Database.Database) {
     this.queries = new SqliteQueries(db);
@@ -37,6 +40,7 @@ export class SqliteReader implements StoreReader {
     };
     const sessionHistory = this.st.sessionHistory;
     this.identities = { sessionHistory: async (id) => (sessionHistory.all(id) as ChangeRow[]).map(changeFromRow) };
+    this.actions = new SqliteActionReader(db);
   }
 
   async getSession(id: string): Promise<SessionRecord | null> {
@@ -46,6 +50,10 @@ export class SqliteReader implements StoreReader {
 
   async listSessions(q: SessionQuery): Promise<Page<SessionRecord & { apps: string[] }>> {
     return this.queries.listSessions(q);
+  }
+
+  async countSessions(q: SessionCountQuery, max: number): Promise<number> {
+    return this.queries.countSessions(q, max);
   }
 
   async sessionActivity(id: string): Promise<AppActivity[]> {

@@ -15,6 +15,7 @@ import { durably, openDatabase, retryBusy } from './db.js';
 import { SqliteReader } from './reader.js';
 import { SqliteScimStore } from './scim.js';
 import { SqliteDeviceStore } from './devices.js';
+import { SqliteActionStore } from './actions.js';
 import { SqliteIdentityStore } from './identity.js';
 import { SqliteEventStore } from './events.js';
 import { SqliteRefreshStore } from './live.js';
@@ -114,6 +115,7 @@ export class SqliteStore implements Store {
     readonly scim: SqliteScimStore = new SqliteScimStore(db),
     readonly refresh = new SqliteRefreshStore(db),
     readonly devices = new SqliteDeviceStore(db),
+    readonly actions = new SqliteActionStore(db),
   ) {
     this.st = prepare(db);
     this.reader = new SqliteReader(db);
@@ -223,6 +225,7 @@ export class SqliteStore implements Store {
   // The admin reads (store/types.ts StoreReader), bound once so they can be passed around.
   readonly getSession: StoreReader['getSession'] = (id) => this.reader.getSession(id);
   readonly listSessions: StoreReader['listSessions'] = (q) => this.reader.listSessions(q);
+  readonly countSessions: StoreReader['countSessions'] = (q, max) => this.reader.countSessions(q, max);
   readonly sessionActivity: StoreReader['sessionActivity'] = (id) => this.reader.sessionActivity(id);
   readonly appSessions: StoreReader['appSessions'] = (q) => this.reader.appSessions(q);
   readonly listUsers: StoreReader['listUsers'] = (q) => this.reader.listUsers(q);
