@@ -79,6 +79,9 @@ export class Gateway implements AdminHost, LoginHost {
       flush: () => writer.flush(),
       recentAllowed: services.recorder.recentAllowed,
     };
+    // Every revocation, approval and lockout lift made through the admin API or the console.
+    this.adminRouter.actionSink = (a) =>
+      store.actions.record(a).catch((err: unknown) => logger.error({ err, action: a.action, target: a.target, actor: a.actor }, 'admin action done but not recorded in the admin actions audit'));
     this.identityChanges = this.live = new LiveIdentity({
       store,
       overlay: services.identities,

@@ -1,7 +1,7 @@
 // /admin/apps/{name}: who is using this app right now, and "everyone must log in again for it".
 import type { AdminDeps } from './deps.js';
 import { iso, presentActivity, presentSession } from './present.js';
-import { caughtUp, fromStore, knownApp, pageParams } from './params.js';
+import { caughtUp, fromStore, knownApp, pageParams, reasonOf } from './params.js';
 import type { AdminRouter } from './server.js';
 
 export function registerApps(router: AdminRouter, deps: AdminDeps): void {
@@ -20,9 +20,11 @@ export function registerApps(router: AdminRouter, deps: AdminDeps): void {
     };
   });
 
-  router.add('POST /admin/apps/:name/revoke', async ({ params }) => {
-    const app = knownApp(deps, params.name);
+  router.add('POST /admin/apps/:name/revoke', async (r) => {
+    const app = knownApp(deps, r.params.name);
+    const reason = (await reasonOf(r, '')) || null;
     const at = await fromStore('revoke the app sessions (nothing was revoked)', () => deps.revoker.revokeApp(app.name));
+    await r.record({ action: 'app.revoke', target: app.name, reason, detail: { revoked_before: iso(at) } });
     return { app: app.name, revoked: true, revoked_before: iso(at) };
   });
 }

@@ -2,6 +2,7 @@
 // tests and the API's own schema. Every route needs an admin bearer token (enforced by the server).
 import type { AdminHost } from './deps.js';
 import { apiSchemaDocument } from './api-schema.js';
+import { registerActions } from './actions.js';
 import { registerApps } from './apps.js';
 import { registerDecisions } from './decisions.js';
 import { registerPolicyTest } from './policy-test.js';
@@ -16,6 +17,7 @@ export function installAdminApi(host: AdminHost): void {
   registerApps(router, deps);
   registerDecisions(router, deps);
   registerPolicyTest(router, deps);
+  registerActions(router, deps);
   let schema: Record<string, unknown> | undefined;
   router.add('GET /admin/schema', () => (schema ??= apiSchemaDocument()));
 }

@@ -6,6 +6,8 @@ import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import { check } from './check.js';
 import { HttpError, RawResponse } from './http-error.js';
 import { ADMIN_ROUTES, splitKey, type RouteKey, type RouteSpec } from './routes.js';
+import { randomUUID } from 'node:crypto';
+import { actionRecorder, type ActionNote, type ActionSink } from './action-note.js';
 
 export { HttpError, RawResponse };
 
@@ -21,6 +23,10 @@ export interface AdminRequest<K extends RouteKey = RouteKey> {
   query: Part<Spec<K>, 'query'>;
   /** Name of the admin token used (for audit of revocations: "revoked by"). */
   actor: string;
+  /** This request's id (x-request-id on the answer; the console page's id for its calls). */
+  requestId: string;
+  /** Records what a mutating route did in the admin actions audit (action-note.ts). */
+  record(note: ActionNote): Promise<void>;
   body(): Promise<unknown>;
 }
 
@@ -48,6 +54,8 @@ export interface AdminMount {
 export class AdminRouter {
   private readonly routes: RouteDef[] = [];
   private readonly mounts: AdminMount[] = [];
+  /** Where AdminRequest.record writes (the gateway sets the store's admin actions audit). */
+  actionSink: ActionSink | null = null;
 
   mount(prefix: string, handle: AdminMount['handle']): this {
     this.mounts.push({ prefix, handle });
@@ -114,13 +122,14 @@ export class AdminRouter {
    * The admin API in-process (the console is its client): the same handlers, parameter checks and
    * answers as over HTTP, as { status, body }. `actor` is who acts, for the audit of revocations.
    */
-  async call(method: string, target: string, actor: string, req: IncomingMessage, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  async call(method: string, target: string, actor: string, req: IncomingMessage, body?: unknown, requestId: string = randomUUID()): Promise<{ status: number; body: Record<string, unknown> }> {
     const url = new URL(target, 'http://admin');
     const fail = (err: HttpError) => ({ status: err.status, body: { error: err.message, ...(err.param ? { param: err.param } : {}) } });
     try {
       const found = this.find(method, url.pathname);
       if (!found || 'allowed' in found) return fail(new HttpError(404, `no such endpoint: ${method} ${url.pathname}`));
-      const out = await this.run(found.route, { req, url, params: found.params, actor, body: () => Promise.resolve(body ?? {}) });
+      const record = actionRecorder(this.actionSink, actor, requestId, 'console');
+      const out = await this.run(found.route, { req, url, params: found.params, actor, requestId, record, body: () => Promise.resolve(body ?? {}) });
       if (out instanceof RawResponse) return { status: out.status, body: JSON.parse(out.body) as Record<string, unknown> };
       return { status: 200, body: (out ?? {}) as Record<string, unknown> };
     } catch (err) {

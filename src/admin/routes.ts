@@ -7,6 +7,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { Policy } from '../config/schema.js';
 import { PolicyTestAnswer, PolicyTestBody } from './schemas-policy.js';
+import { ADMIN_ACTION_KINDS } from '../store/action-types.js';
 import {
   Activity, Bool, Cursor, CursorParam, Decision, Device, Dict, Identity, IdentityChange, Limit, NStr, NTime, Nullable, Obj, OneOf, Params, Query, Reason,
   ReasonBody, Session, SessionDetail, Since, Str, Strings, Time, User,
@@ -28,6 +29,17 @@ export interface RouteSpec {
 }
 
 const route = <S extends RouteSpec>(s: S): S => s;
+const AdminActionAnswer = Obj({
+  id: Type.Integer(),
+  time: Time,
+  actor: Str,
+  action: OneOf(ADMIN_ACTION_KINDS),
+  target: Str,
+  reason: NStr,
+  request_id: Str,
+  via: OneOf(['api', 'console'] as const),
+  detail: Nullable(Dict(Type.Unknown())),
+});
 const Id = Params({ id: Str });
 const Email = Params({ email: Str });
 const AppName = Params({ name: Type.String({ description: 'An app of the running configuration.' }) });
@@ -76,11 +88,22 @@ export const ADMIN_ROUTES = {
       email: Type.Optional(Type.String({ description: 'Exact, case-insensitive.' })),
       user: Type.Optional(Type.String({ description: 'The sub, or a service token’s name.' })),
       app: Type.Optional(Type.String({ description: 'Sessions that reached that app.' })),
+      idp: Type.Optional(Type.String({ description: 'The identity provider id, exactly.' })),
+      group: Type.Optional(Type.String({ description: 'Sessions whose groups include it, exactly.' })),
+      country: Type.Optional(Type.String({ description: 'The sign-in country (country_header), case-insensitive.' })),
+      device: Type.Optional(Type.String({ description: 'An enrolled device id: sessions bound to it; none: sessions bound to no device.' })),
+      since: Type.Optional(Since),
       active: Bool('true: not revoked and not expired; false: revoked or expired.'),
+      count: Bool('true: the answer adds total, the sessions matching the filters over every page (at most 10,000).'),
       limit: Limit,
       cursor: CursorParam,
     }),
-    response: Obj({ sessions: Type.Array(Session), next_cursor: Cursor }),
+    response: Obj({
+      sessions: Type.Array(Session),
+      next_cursor: Cursor,
+      total: Type.Optional(Type.Integer({ description: 'With count=true: how many sessions match, up to 10,000.' })),
+      total_capped: Type.Optional(Type.Boolean({ description: 'With count=true: more than total match.' })),
+    }),
   }),
   'GET /admin/sessions/:id': route({ summary: 'one session: identity, network, device, per-app activity, recent decisions', params: Id, response: SessionDetail }),
   'DELETE /admin/sessions/:id': route({
@@ -121,6 +144,8 @@ export const ADMIN_ROUTES = {
   'POST /admin/apps/:name/revoke': route({
     summary: 'everyone must sign in again to use the app',
     params: AppName,
+    query: OnlyReason,
+    body: ReasonBody,
     response: Obj({ app: Str, revoked: Type.Literal(true), revoked_before: Time }),
   }),
 
@@ -150,6 +175,8 @@ export const ADMIN_ROUTES = {
   'DELETE /admin/login/lockouts/:kind/:key': route({
     summary: 'lift a sign-in lockout',
     params: Params({ kind: OneOf(['user', 'ip'] as const, 'must be user or ip'), key: Str }),
+    query: OnlyReason,
+    body: ReasonBody,
     response: Obj({ unlocked: Obj({ kind: Str, key: Str }) }),
   }),
 
@@ -160,14 +187,27 @@ export const ADMIN_ROUTES = {
     response: Obj({ devices: Type.Array(Device) }),
   }),
   'GET /admin/devices/:id': route({ summary: 'one device: owner, name, authenticator, times, posture', params: Id, response: Device }),
-  'POST /admin/devices/:id/approve': route({ summary: 'approve a device', params: Id, response: Device }),
-  'POST /admin/devices/:id/revoke': route({ summary: 'revoke a device', params: Id, response: Device }),
+  'POST /admin/devices/:id/approve': route({ summary: 'approve a device', params: Id, query: OnlyReason, body: ReasonBody, response: Device }),
+  'POST /admin/devices/:id/revoke': route({ summary: 'revoke a device', params: Id, query: OnlyReason, body: ReasonBody, response: Device }),
   'PUT /admin/devices/:id/posture': route({
     summary: "report a device's posture facts (admin or posture token)",
     open: true,
     params: Id,
     body: Dict(Type.Unknown(), 'Facts by name (see docs/devices.md).'),
     response: Device,
+  }),
+
+  // ------------------------------------------------------------ the admin actions audit (admin/actions.ts)
+  'GET /admin/actions': route({
+    summary: 'the admin actions audit: every revocation, device approval and lockout lift made through this API or the console',
+    query: Query({
+      actor: Type.Optional(Type.String({ description: 'admin:<token name> or console:<email>, exactly.' })),
+      action: Type.Optional(OneOf(ADMIN_ACTION_KINDS)),
+      target: Type.Optional(Type.String({ description: 'A session id, email, app name, device id, user:<key> or ip:<key>, exactly.' })),
+      limit: Limit,
+      cursor: CursorParam,
+    }),
+    response: Obj({ actions: Type.Array(AdminActionAnswer), next_cursor: Cursor }),
   }),
 } satisfies Record<string, RouteSpec>;
 

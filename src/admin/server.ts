@@ -2,11 +2,12 @@
 // admin API. It shares no routes with the data listener. JSON only; bearer-token auth on /admin/*;
 // no cookies, no CORS.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import { weakTokenReason } from './token-file.js';
 import { AdminRouter, HttpError, RawResponse } from './router.js';
+import { actionRecorder } from './action-note.js';
 
 export { AdminRouter, HttpError, RawResponse, type AdminHandler, type AdminMount, type AdminRequest } from './router.js';
 
@@ -110,7 +111,10 @@ async function handle(router: AdminRouter, tokens: AdminTokens, logger: Logger, 
     actor = `admin:${name}`;
   }
   try {
-    const out = await router.run(found.route, { req, url, params: found.params, actor, body: () => readJson(req) });
+    const requestId = randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const record = actionRecorder(router.actionSink, actor, requestId, 'api');
+    const out = await router.run(found.route, { req, url, params: found.params, actor, requestId, record, body: () => readJson(req) });
     if (out instanceof RawResponse) {
       res.writeHead(out.status, { 'content-type': out.contentType });
       res.end(out.body);

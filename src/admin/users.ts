@@ -49,6 +49,7 @@ export function registerUsers(router: AdminRouter, deps: AdminDeps): void {
     const sessions = await fromStore('read the user', () => deps.store.userSessions(email, 1));
     if (sessions.length === 0) throw new HttpError(404, `no sessions recorded for "${email}"`, 'email');
     const ids = await fromStore('revoke the sessions (nothing was revoked)', () => deps.revoker.revokeUser(email, r.actor, reason));
+    await r.record({ action: 'user.logout', target: sessions[0]?.email ?? email, reason, detail: { revoked: ids.length } });
     return { email: sessions[0]?.email ?? email, revoked: ids, revoked_at: iso(Date.now()) };
   });
 }

@@ -17,6 +17,7 @@ const SECTIONS = [
   ['decisions', 'Why denied?', `${BASE}/decisions`],
   ['policy', 'Policy test', `${BASE}/policy-test`],
   ['config', 'Config', `${BASE}/config`],
+  ['actions', 'Actions', `${BASE}/actions`],
 ] as const;
 
 export type Section = (typeof SECTIONS)[number][0];

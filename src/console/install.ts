@@ -19,7 +19,7 @@ export interface ConsoleHost {
 }
 
 export function installConsole(g: ConsoleHost): void {
-  const api: AdminApi = (method, target, actor, req, body) => g.adminRouter.call(method, target, actor, req, body);
+  const api: AdminApi = (method, target, actor, req, body, requestId) => g.adminRouter.call(method, target, actor, req, body, requestId);
   const front = new AdminConsole(api, () => g.adminTokenSet);
   g.adminRouter.mount('/console', front.handle);
   g.adminRouter.mount('/.gatehouse/assets', serveAsset);

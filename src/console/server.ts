@@ -17,6 +17,7 @@ import { appsView, appView } from './views/apps.js';
 import { decisionsView } from './views/decisions.js';
 import { policyTestView, whatIfView } from './views/policy-test.js';
 import { configView } from './views/config.js';
+import { actionsView } from './views/actions.js';
 
 /** The pages' policy; the live list may fetch this origin; forms may only post to it. */
 export const CONSOLE_CSP = `${PAGE_CSP}; connect-src 'self'; form-action 'self'`;
@@ -69,7 +70,7 @@ const ROUTES: Route[] = [
     pattern: /^\/console\/apps\/([^/]+)\/revoke$/,
     operator: true,
     view: async (cr, name) => {
-      await cr.ask('POST', `/admin/apps/${encodeURIComponent(name)}/revoke`);
+      await cr.ask('POST', `/admin/apps/${encodeURIComponent(name)}/revoke`, { reason: reason(cr) });
       return { redirect: `${appHref(name)}?done=revoked` };
     },
   },
@@ -77,6 +78,7 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/console\/policy-test$/, view: (cr) => policyTestView(cr) },
   { method: 'POST', pattern: /^\/console\/policy-test\/what-if$/, view: whatIfView },
   { method: 'GET', pattern: /^\/console\/config$/, view: configView },
+  { method: 'GET', pattern: /^\/console\/actions$/, view: actionsView },
 ];
 
 /** A form POST from a page of this origin: Sec-Fetch-Site and Origin, when the browser sends them, say so. */
@@ -166,7 +168,7 @@ export async function handleConsole(api: AdminApi, req: IncomingMessage, res: Se
     viewer,
     form,
     ask: async (m, target, body) => {
-      const a = await api(m, target, viewer.actor, req, body);
+      const a = await api(m, target, viewer.actor, req, body, requestId);
       if (a.status >= 400) throw new ConsoleError(a.status, String(a.body.error ?? `the admin API answered ${a.status}`), Array.isArray(a.body.problems) ? (a.body.problems as string[]) : undefined);
       return a.body;
     },

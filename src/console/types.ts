@@ -22,8 +22,8 @@ export interface ApiAnswer {
   body: Record<string, unknown>;
 }
 
-/** The admin API in-process (AdminRouter.call). */
-export type AdminApi = (method: string, target: string, actor: string, req: IncomingMessage, body?: unknown) => Promise<ApiAnswer>;
+/** The admin API in-process (AdminRouter.call); actions are recorded with the console page's request id. */
+export type AdminApi = (method: string, target: string, actor: string, req: IncomingMessage, body?: unknown, requestId?: string) => Promise<ApiAnswer>;
 
 export interface ConsoleRequest {
   req: IncomingMessage;

@@ -9,6 +9,7 @@ import type { GatewayConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { MAX_REPORT_BYTES, parseReport, ReportError } from '../policy/posture-report.js';
 import { presentDeviceRecord } from '../admin/present-device.js';
+import { reasonOf } from '../admin/params.js';
 import type { Devices } from './service.js';
 
 /** Beyond this a report's body is not even drained: the connection is closed. */
@@ -51,15 +52,21 @@ export async function registerDeviceAdmin(h: DeviceAdminHost, devices: Devices):
 
   router.add('GET /admin/devices/:id', async ({ params }) => presentDeviceRecord(await known(params.id), maxAge()));
 
-  router.add('POST /admin/devices/:id/approve', async ({ params, actor }) => {
-    const d = await known(params.id);
+  router.add('POST /admin/devices/:id/approve', async (r) => {
+    const d = await known(r.params.id);
     if (d.state === 'revoked') throw new HttpError(409, `device "${d.id}" is revoked; it must be enrolled again`, 'id');
-    return presentDeviceRecord((await devices.approve(d.id, actor)) ?? d, maxAge());
+    const reason = (await reasonOf(r, '')) || null;
+    const done = await devices.approve(d.id, r.actor);
+    await r.record({ action: 'device.approve', target: d.id, reason, detail: { owner: d.owner } });
+    return presentDeviceRecord(done ?? d, maxAge());
   });
 
-  router.add('POST /admin/devices/:id/revoke', async ({ params, actor }) => {
-    const d = await known(params.id);
-    return presentDeviceRecord((await devices.revoke(d.id, actor)) ?? d, maxAge());
+  router.add('POST /admin/devices/:id/revoke', async (r) => {
+    const d = await known(r.params.id);
+    const reason = (await reasonOf(r, '')) || null;
+    const done = await devices.revoke(d.id, r.actor);
+    await r.record({ action: 'device.revoke', target: d.id, reason, detail: { owner: d.owner } });
+    return presentDeviceRecord(done ?? d, maxAge());
   });
 
   // Open in the route table: a report takes the admin token or a posture token, checked here.

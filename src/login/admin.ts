@@ -4,7 +4,7 @@
 //   DELETE /admin/login/lockouts/{kind}/{key} → lift one (kind: user | ip)
 import type { AdminRouter } from '../admin/server.js';
 import { HttpError } from '../admin/server.js';
-import { memoryCursor, pageParams } from '../admin/params.js';
+import { memoryCursor, pageParams, reasonOf } from '../admin/params.js';
 import type { LoginThrottle } from './throttle.js';
 
 type Lockout = Awaited<ReturnType<LoginThrottle['lockouts']>>[number];
@@ -30,7 +30,9 @@ export function registerLockoutRoutes(router: Pick<AdminRouter, 'add'>, throttle
   // kind is user or ip: routes.ts says so, and the router refuses anything else.
   router.add('DELETE /admin/login/lockouts/:kind/:key', async (r) => {
     const { kind, key } = r.params;
+    const reason = (await reasonOf(r, '')) || null;
     if (!(await throttle.unlock(kind, key))) throw new HttpError(404, `no lockout for ${kind} ${key}`);
+    await r.record({ action: 'lockout.lift', target: `${kind}:${key}`, reason });
     return { unlocked: { kind, key } };
   });
 }

@@ -2,7 +2,8 @@
 // sign-in; an admin signs in to the console (admin token → console cookie), finds the user, opens
 // the denial from its request id, sees the failing rule, runs the what-if with a fixed policy,
 // revokes the session, and the user's next request is refused. Cross-site posts are refused. Every
-// page passes axe-core at 375 and 1280 px. GATEHOUSE_SCREENSHOTS=<dir> keeps screenshots.
+// page passes axe-core at 375 and 1280 px. GATEHOUSE_SCREENSHOTS=1 writes the docs' screenshots
+// (docs/images/console-*.png); GATEHOUSE_SCREENSHOTS=<dir> keeps every page at every width there.
 import { mkdirSync } from 'node:fs';
 import t from 'tap';
 import { stringify } from 'yaml';
@@ -12,11 +13,11 @@ import { installAdminApi } from '../../src/admin/install.js';
 import { installConsole } from '../../src/console/install.js';
 import { usersYaml } from '../login/helpers/users.js';
 import { needsChromium } from '../helpers/machine.js';
-import { checkPage, launch } from './helpers.js';
+import { checkPage, launch, screenshotPath } from './helpers.js';
 
 t.setTimeout(300_000);
 const SHOTS = process.env.GATEHOUSE_SCREENSHOTS;
-if (SHOTS) mkdirSync(SHOTS, { recursive: true });
+if (SHOTS && SHOTS !== '1') mkdirSync(SHOTS, { recursive: true });
 
 if (needsChromium(t, 'the console browser test')) {
   const up = await startUpstream(t, (_req, res) => {
@@ -91,6 +92,8 @@ if (needsChromium(t, 'the console browser test')) {
     await page.click('button:has-text("Run the what-if")');
     const gained = (await page.textContent('[aria-label="Would gain access"]')) ?? '';
     t.match(gained, /dana@example\.com/, 'dana would gain access');
+    const whatIfShot = screenshotPath('what-if', 1280);
+    if (whatIfShot) await page.screenshot({ path: whatIfShot, fullPage: true });
 
     // Revoke dana's session; her next request is refused.
     await page.goto(`${console}/sessions?user=dana%40example.com`);
@@ -132,7 +135,7 @@ if (needsChromium(t, 'the console browser test')) {
         if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) cspErrors.push(m.text());
       });
       await page.goto(`${console}/sign-in`);
-      await checkPage(t, page, 'sign-in', width, SHOTS);
+      await checkPage(t, page, 'sign-in', width);
       await page.fill('#token', ADMIN_TOKEN);
       await Promise.all([page.waitForURL(/\/console\/sessions$/), page.click('button[type=submit]')]);
       const session = (await page.evaluate(async (u) => ((await (await fetch(u)).text()).match(/\/console\/sessions\/([^"?]+)"/) ?? [])[1], `${console}/sessions?status=all`)) as string;
@@ -147,11 +150,12 @@ if (needsChromium(t, 'the console browser test')) {
         ['decision', `/decisions?request_id=${encodeURIComponent(requestId)}`],
         ['policy-test', `/policy-test?app=wiki&email=dana%40example.com`],
         ['config', '/config'],
+        ['actions', '/actions'],
       ];
       for (const [name, path] of pages) {
         const r = await page.goto(`${console}${path}`);
         t.equal(r?.status(), 200, `${name}: 200`);
-        await checkPage(t, page, name, width, SHOTS);
+        await checkPage(t, page, name, width);
       }
       t.same(cspErrors, [], 'the CSP refused nothing the console uses');
     });

@@ -86,6 +86,19 @@ if (needsChromium(t, 'the console_host browser test')) {
       [consoleUrl(`/console/sessions/${id}/revoke`), csrf],
     );
     t.equal(status, 403, "a viewer's revoke POST is refused by the server, with a valid CSRF token");
+    // The other actions too: no button on the user and app pages, and the POST refused.
+    await hana.goto(consoleUrl('/console/users/dana%40example.com'));
+    t.equal(await hana.locator('button:has-text("Log out everywhere")').count(), 0, 'no Log out everywhere button for a viewer');
+    await hana.goto(consoleUrl('/console/apps/wiki'));
+    t.equal(await hana.locator('button:has-text("Everyone must sign in again")').count(), 0, 'no Everyone must sign in again button for a viewer');
+    for (const path of ['/console/users/dana%40example.com/logout', '/console/apps/wiki/revoke']) {
+      const refused = await hana.evaluate(
+        async ([url, token]) => (await fetch(url as string, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=${encodeURIComponent(token as string)}&reason=x` })).status,
+        [consoleUrl(path), csrf],
+      );
+      t.equal(refused, 403, `a viewer's POST to ${path} is refused by the server`);
+    }
+    t.equal(((await adminFetch(stack, '/admin/actions').then((r) => r.json())) as { actions: unknown[] }).actions.length, 0, 'nothing was done, nothing recorded');
 
     // The live list: a revocation through the API shows without a reload.
     await hana.goto(consoleUrl('/console/sessions?status=all&user=dana%40example.com&app=wiki'));
@@ -108,6 +121,8 @@ if (needsChromium(t, 'the console_host browser test')) {
     await sam.click('button:has-text("Revoke this session")');
     t.match(await sam.textContent('.notice'), /revoked/);
     t.match(await sam.textContent('main'), /console:sam@example\.com/, 'recorded as revoked by the operator');
+    await sam.click('nav a:has-text("Actions")');
+    t.match(await sam.textContent('#actions'), /console:sam@example\.com[\s\S]*Session revoked[\s\S]*lost laptop/, 'the Actions page lists it: who, what, why');
     await again.goto(wikiUrl);
     t.match(again.url(), /\/\.gatehouse\/login/, "dana's next request is refused");
   });

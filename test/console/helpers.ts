@@ -1,6 +1,7 @@
 // A real gateway with login, admin API and console; real browsers (Debian's chromium via
 // playwright-core); axe-core checks. Shared by the console's browser tests.
 import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Test } from 'tap';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -28,10 +29,25 @@ export async function axeSerious(page: Page): Promise<string[]> {
   return axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
+const DOCS_IMAGES = resolve(import.meta.dirname, '../../docs/images');
+
+/**
+ * Where a page's screenshot goes, from GATEHOUSE_SCREENSHOTS: `1` writes the docs' images
+ * (docs/images/console-<page>.png at 1280 px, and the session list at 375 px as
+ * console-sessions-375.png); a directory gets every page at every width; unset, none.
+ */
+export function screenshotPath(name: string, width: number, shots = process.env.GATEHOUSE_SCREENSHOTS): string | null {
+  if (!shots) return null;
+  if (shots !== '1') return join(shots, `console-${name}-${width}.png`);
+  if (width === 1280) return join(DOCS_IMAGES, `console-${name}.png`);
+  return name === 'sessions' ? join(DOCS_IMAGES, `console-${name}-${width}.png`) : null;
+}
+
 /** The page's own checks: no sideways overflow of the page, no serious accessibility violation. */
-export async function checkPage(t: Test, page: Page, name: string, width: number, shots?: string): Promise<void> {
+export async function checkPage(t: Test, page: Page, name: string, width: number): Promise<void> {
   const scrollWidth = (await page.evaluate('document.documentElement.scrollWidth')) as number;
   t.ok(scrollWidth <= width, `${name} at ${width}: no horizontal overflow (${scrollWidth})`);
   t.same(await axeSerious(page), [], `${name} at ${width}: no serious or critical accessibility violation`);
-  if (shots) await page.screenshot({ path: `${shots}/console-${name}-${width}.png`, fullPage: width < 600 });
+  const path = screenshotPath(name, width);
+  if (path) await page.screenshot({ path, fullPage: width < 600 });
 }

@@ -29,7 +29,7 @@ export async function appView(cr: ConsoleRequest, name: string): Promise<string>
   const sessions = (users.sessions as Row[]) ?? [];
   const body = `${notice(cr.url, { revoked: 'Every session issued until now must sign in again to use this app.' })}
 <p>${list(app.hosts)} · file ${code(app.file)}${users.revoked_before ? ` · sessions issued before ${when(users.revoked_before)} must sign in again` : ''}</p>
-${actionForm(cr.viewer, `${appHref(name)}/revoke`, 'Everyone must sign in again', { reason: false })}
+${actionForm(cr.viewer, `${appHref(name)}/revoke`, 'Everyone must sign in again', { id: 'reason-app' })}
 <h2>Policies</h2>
 ${policiesHtml((app.policies as Row[]) ?? [])}
 <h2>Who is using it now</h2>
