@@ -201,7 +201,7 @@ t.test('path parameters, queries and policy-test identities are checked with the
     ['/admin/sessions?limit=1e2', 'limit', /^limit must be a whole number from 1 to 500$/],
     ['/admin/sessions?limit=0x10', 'limit', /^limit must be a whole number from 1 to 500$/],
     ['/admin/sessions?active=yes', 'active', /^active must be true or false$/],
-    ['/admin/sessions?emial=x&limit=0', 'emial', /^unknown query parameter "emial" \(allowed: email, user, app, active, limit, cursor\)$/],
+    ['/admin/sessions?emial=x&limit=0', 'emial', /^unknown query parameter "emial" \(allowed: email, user, app, idp, group, country, device, since, active, count, limit, cursor\)$/],
     ['/admin/decisions?outcome=maybe', 'outcome', /^outcome must be one of allow, deny, bypass, unauthenticated, not_found, error$/],
     ['/admin/decisions?since=5x', 'since', /^since must be a duration like 30m/],
     ['/admin/users?limit=501', 'limit', /limit must be/],
