@@ -185,6 +185,8 @@ t.test("a real gateway's answers match the published schemas", async (t) => {
   await check('DELETE /admin/users/:email/sessions', '/admin/users/max%40corp.example/sessions', { method: 'DELETE', body: { reason: 'test' } });
   await check('GET /admin/sessions/:id', `/admin/sessions/${ids.id}`);
   await check('GET /admin/users/:email', '/admin/users/kim%40corp.example');
+  const actions = await check('GET /admin/actions', '/admin/actions');
+  t.ok(((actions?.actions as unknown[]) ?? []).length >= 5, 'the actions just taken are in the audit, each checked');
 
   // Errors match the published error shape.
   const errorOf = new Ajv({ strict: false }).compile(published.definitions.Error as object);
