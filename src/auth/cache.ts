@@ -92,11 +92,17 @@ export function stringSize(s: string | undefined): number {
   return round8(STRING_HEADER + (TWO_BYTE.test(s) ? 2 * s.length : s.length));
 }
 
+/** The names joined (cheaper than JSON); null when a name holds the separator (never shared then). */
+function shapeOf(keys: string[]): string | null {
+  for (let i = 0; i < keys.length; i++) if (keys[i]!.includes('\0')) return null;
+  return keys.join('\0');
+}
+
 function objectSize(o: Record<string, unknown>, depth: number): number {
   const keys = Object.keys(o);
   if (keys.length === 0) return EMPTY_OBJECT;
   let n = SLOT + OBJECT_HEADER + SLOT * keys.length;
-  const shape = keys.length <= MAX_SHARED_SHAPE_KEYS ? JSON.stringify(keys) : null;
+  const shape = keys.length <= MAX_SHARED_SHAPE_KEYS ? shapeOf(keys) : null;
   if (shape === null || !shapes.has(shape)) {
     // The first entry with these names pays for the map they make (so does every entry past the bound).
     if (shape !== null && shapes.size < MAX_SHAPES) shapes.add(shape);
