@@ -4,6 +4,7 @@
 // A query value is a string (as it arrives). `errorMessage` ("must be …") is what a 400 says after the
 // field's name, where the type alone would not say it (check.ts).
 import { Type, type TProperties, type TSchema } from '@sinclair/typebox';
+import { ERRORS, type ErrorCode } from '../errors.js';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
@@ -53,7 +54,7 @@ export const Params = <T extends TProperties>(props: T) => Type.Object(props, { 
 export const ErrorAnswer = Type.Object(
   {
     error: Type.String({ description: 'A sentence for people.' }),
-    code: Type.String({ description: 'A stable code from the error table (invalid_parameter, not_found …).' }),
+    code: Type.Unsafe<ErrorCode>(Type.String({ enum: Object.keys(ERRORS), description: 'A stable code from the error table (src/errors.ts, docs/request-flow.md).' })),
     param: Type.Optional(Type.String({ description: 'The parameter or body field at fault.' })),
     problems: Type.Optional(Strings),
   },

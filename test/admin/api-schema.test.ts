@@ -190,10 +190,20 @@ t.test("a real gateway's answers match the published schemas", async (t) => {
 
   // Errors match the published error shape.
   const errorOf = new Ajv({ strict: false }).compile(published.definitions.Error as object);
-  for (const path of ['/admin/sessions?limit=0', '/admin/sessions/nope', '/admin/login/lockouts/robot/x', '/admin/devices?state=lost']) {
-    const res = await fetch(`${s.gw.adminUrl}${path}`, { method: path.includes('lockouts') ? 'DELETE' : 'GET', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  for (const [method, path, status, token = ADMIN_TOKEN] of <Array<[string, string, number, string?]>>[
+    ['GET', '/admin/sessions?limit=0', 400],
+    ['GET', '/admin/sessions/nope', 404],
+    ['DELETE', '/admin/login/lockouts/robot/x', 400],
+    ['GET', '/admin/devices?state=lost', 400],
+    ['GET', '/admin/sessions', 401, 'wrong'],
+    ['GET', '/admin/nope', 404],
+    ['PUT', '/admin/decisions', 405],
+    ['POST', '/admin/devices/nope/approve', 404],
+  ]) {
+    const res = await fetch(`${s.gw.adminUrl}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
     const body = (await res.json()) as Record<string, unknown>;
-    t.ok(errorOf(body), `${path}: ${res.status} ${JSON.stringify(body)}`);
+    t.equal(res.status, status, `${method} ${path}: ${status}`);
+    t.ok(errorOf(body), `${method} ${path}: the error answer (${JSON.stringify(body)})`);
   }
 });
 
