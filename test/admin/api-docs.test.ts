@@ -82,6 +82,25 @@ t.test('every JSON example of docs/admin-api.md names only fields its route answ
   }
 });
 
+t.test("every query parameter a route takes is documented: in the route's section or table row (limit and cursor: in the paging rules)", async (t) => {
+  const markdown = readFileSync(resolve(root, 'docs/admin-api.md'), 'utf8');
+  const sections = markdown.split(/^(?=##+ )/m);
+  const paging = markdown.split('\n- **').find((b) => b.startsWith('Pages**')) ?? '';
+  for (const [route, entry] of Object.entries(doc.definitions).filter(([k]) => k.includes(' '))) {
+    const names = Object.keys(entry.properties?.query?.properties ?? {});
+    if (names.length === 0) continue;
+    const shown = route.replace(/:([a-z_]+)/g, '{$1}');
+    const [method, path] = shown.split(' ') as [string, string];
+    const text = [
+      sections.find((x) => x.startsWith(`### \`${shown}\``)) ?? '',
+      markdown.split('\n').find((l) => l.startsWith(`| \`${shown}\``)) ?? '',
+      method === 'GET' && paging.includes(`\`${path}\``) ? paging : '',
+    ].join('\n');
+    const missing = names.filter((n) => !text.includes(`\`${n}\``) && !text.includes(`${n}=`));
+    t.same(missing, [], `${route}: ${names.join(', ')}`);
+  }
+});
+
 t.test('the check finds a stray field, and follows $ref, anyOf and records', async (t) => {
   const sessions = answerOf('GET /admin/sessions') as Schema;
   t.same(strayFields(sessions, { sessions: [{ id: 'x', colour: 'red', '…': '…' }], next_cursor: null }), ['.sessions[0].colour']);
