@@ -101,6 +101,9 @@ try {
   for (let i = 0; i < 5000; i++) {
     await store.actions.record({ time: now - (5000 - i) * 60_000, actor: i % 3 ? 'admin:ops' : 'console:sam@corp.example', action: i % 4 ? 'session.revoke' : 'user.logout', target: i % 4 ? `seed-${pad(i)}` : email(i), reason: 'seeded', requestId: `req-${i}`, via: i % 2 ? 'api' : 'console', detail: null });
   }
+  // After a bulk load PostgreSQL plans without statistics until autovacuum's analyze comes round;
+  // a store that has been running has them: analyze now, as that would.
+  if (o.store === 'postgres') await store.pool.query(`ANALYZE "${schema}".sessions, "${schema}".session_apps, "${schema}".decisions, "${schema}".device_sessions, "${schema}".admin_actions`);
   await store.close();
   const seedSeconds = (Date.now() - seeded) / 1000;
   log(`seeded in ${seedSeconds.toFixed(0)} s; starting Gatehouse`);
