@@ -53,7 +53,10 @@ async function rollingRestart(t: Test): Promise<void> {
       // drain_timeout above keep_alive_timeout (5 s): an idle keep-alive connection is then closed as
       // idle (the client was told its timeout), never cut by the drain's end while a request may be on
       // its way; with 3 s a busy client's late idle timer let three requests meet the cut.
-      limits: { drain_delay: '5s', drain_timeout: '10s' },
+      // Every request reaches an instance from the balancer's one address (a layer-4 balancer without
+      // the PROXY protocol): the per-address cap (default 64) is about one client, not the balancer,
+      // and with a slow machine an instance can hold more than 64 of the 200 a second (seen: 429s).
+      limits: { drain_delay: '5s', drain_timeout: '10s', max_in_flight_per_ip: 1000 },
     },
     apps: {
       app: { name: 'app', hosts: ['app.test'], upstream: up.url, policies: [{ name: 'staff', action: 'allow', include: [{ group: 'staff' }] }] },
