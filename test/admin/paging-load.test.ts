@@ -1,18 +1,25 @@
-// Issue #17 finding 9: with 120,000 sessions in SQLite, paging through who uses an app and through
-// the users returns everything exactly once with bounded pages, and proxied requests keep being
-// answered while the heaviest admin calls loop. Correctness and completion only: the latency
-// figures belong to bench/admin-load.mjs.
+// Issue #17 finding 9: with many sessions in SQLite (120,000 when found, 30,000 here: see N), paging
+// through who uses an app and through the users returns everything exactly once with bounded pages,
+// and proxied requests keep being answered while the heaviest admin calls loop. Correctness and
+// completion only: the latency figures belong to bench/admin-load.mjs.
 import t from 'tap';
 import type { SessionUpsert } from '../../src/store/types.js';
 import { session } from '../store/records.js';
 import { startAdminStack } from './helpers.js';
 
-const N = 120_000;
+// The finding was seen with 120,000 sessions; what this test proves (each page bounded, every row
+// exactly once, proxied requests answered meanwhile) holds or breaks the same way at 30,000, at a
+// quarter of the cost (seeding and paging 120,000 was the suite's most expensive file): 60 pages
+// of 500 per list, far more rows than a page's scan bound (SCAN_SLACK, 1,000), an answer without
+// paging would be 30,000 rows, and with last_seen_at repeating every 997 sessions each value is
+// shared by ~30 sessions, so page boundaries fall inside runs of equal sort keys (the cursor's
+// tie-break on the id is exercised on nearly every page).
+const N = 30_000;
 const LIMIT = 500;
 
 t.setTimeout(600_000);
 
-t.test('120,000 sessions: every page bounded, every session and user once, traffic answered throughout', async (t) => {
+t.test('30,000 sessions: every page bounded, every session and user once, traffic answered throughout', async (t) => {
   const s = await startAdminStack(t);
   const now = Date.now();
   // Seeded straight into the store, in large transactions (the fast way in; no requests needed).

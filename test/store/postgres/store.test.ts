@@ -18,6 +18,9 @@ import { HOUR, T0, decision, emptyBatch, session, within } from '../records.js';
 
 if (await needsPostgres(t, 'the PostgreSQL store tests (conformance, revocation feed, outages)')) {
   t.test('conformance: postgres', async (t) => {
+    // Each case opens a store of its own in a schema of its own (migrations and all): they wait on
+    // PostgreSQL far more than they compute, so four run at once.
+    t.jobs = 4;
     storeConformance(t, () => openPostgresStore(pgUrl({ schema: testSchema(t) })));
   });
   storeTests();
