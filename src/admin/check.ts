@@ -1,15 +1,22 @@
 // Checks a request's part (path parameters, query, a body object) against its schema from the
 // route table, and turns the first problem into the one 400 it deserves: an unknown name first (in
 // the order given), then the first declared field at fault, named by its path (`identity.groups`)
-// with the schema's `errorMessage` ("must be …") or a sentence from its type. Each schema's validator
-// is compiled on first use, once (ajv is loaded then, as config/validate.ts does).
+// with the schema's `errorMessage` ("must be …") or a sentence from its type. The validators are the
+// build's (validators.ts), loaded on the first check; a schema without one is compiled on first use,
+// once (ajv is loaded then, as config/validate.ts does).
 import type { TObject, TSchema } from '@sinclair/typebox';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { newAjv } from '../config/validate.js';
 import { HttpError } from './http-error.js';
+import { loadPrecompiledChecks } from './validators.js';
 
-const validators = new Map<TSchema, ValidateFunction>();
+let validators: Map<TSchema, ValidateFunction> | undefined;
 let ajv: ReturnType<typeof newAjv> | undefined;
+
+/** Whether this process checks with the build's ready-made validators (for tests). */
+export function precompiledChecks(): boolean {
+  return (validators ??= loadPrecompiledChecks()).size > 0;
+}
 
 /**
  * Validates `value` against `schema`; throws a 400 naming the field. `what` names the kind of field
@@ -17,6 +24,7 @@ let ajv: ReturnType<typeof newAjv> | undefined;
  * in the request ("identity.").
  */
 export function check(schema: TObject, value: object, what: string, prefix = ''): void {
+  validators ??= loadPrecompiledChecks();
   let validate = validators.get(schema);
   if (!validate) validators.set(schema, (validate = (ajv ??= newAjv()).compile(schema)));
   if (!validate(value)) throw refusal(schema, validate.errors ?? [], what, prefix);
