@@ -1,8 +1,10 @@
 // Issue 17 finding 1: slow clients must not starve an upstream. 300 clients trickle a request body
 // (or never read a large response) against a bypass app, while allowed requests to a second app on
 // the same upstream keep being answered within their timeout. Outcomes are asserted, never speeds:
-// each probe is answered (200, or a 504 with a request id) within its app's timeout plus a generous
-// margin; without the fix they hang.
+// each probe is answered 200 (or, where the pool is meant to be full, a 504 with a request id).
+// A starved probe shows in its status: waiting for a pooled connection counts against the app's
+// 3 s timeout (the third case), so it gets a 504, not a 200. The margin only tells a probe never
+// answered (hung) from a slow one: generous, so a busy machine makes the test slower, not red.
 import t, { type Test } from 'tap';
 import http from 'node:http';
 import net from 'node:net';
@@ -11,8 +13,10 @@ import { startStack, startUpstream, type Stack } from '../helpers/stack.js';
 
 const SLOW_CLIENTS = 300;
 const PROBE_TIMEOUT = '3s';
-/** A probe that gets no answer within its app's timeout plus this has hung. */
-const MARGIN_MS = 6_000;
+/** A probe that gets no answer within its app's timeout plus this has hung (6 s failed at load 24). */
+const MARGIN_MS = 30_000;
+/** Ceiling for the gateway to cut the slow clients (min_body_rate is averaged over 10 s). */
+const CUT_WITHIN_MS = 30_000;
 const SVC = { 'gatehouse-client-id': 'deployer-id', 'gatehouse-client-secret': 's3cret-deployer-secret' };
 
 /** The upstream both apps share: uploads are answered once their body is in; /big is 20 MB. */
@@ -125,15 +129,15 @@ function probe(port: number, timeoutMs: number): Promise<Probe> {
  * Probes one after another for `forMs`, and at least `atLeast` of them (a busy machine makes each
  * probe slower, never fewer); every one must be answered.
  */
-async function probeThroughout(t: Test, port: number, forMs: number, allowed: number[], atLeast = 5, marginMs = MARGIN_MS): Promise<Probe[]> {
+async function probeThroughout(t: Test, port: number, forMs: number, allowed: number[], atLeast = 5): Promise<Probe[]> {
   const probes: Probe[] = [];
   const end = Date.now() + forMs;
   while (Date.now() < end || probes.length < atLeast) {
-    probes.push(await probe(port, 3000 + marginMs));
+    probes.push(await probe(port, 3000 + MARGIN_MS));
     await new Promise((r) => setTimeout(r, 250));
   }
   const bad = probes.filter((p) => p.hung || !allowed.includes(p.status) || !p.requestId);
-  t.same(bad, [], `all ${probes.length} probes answered (${allowed.join(' or ')}, with a request id) within the app's timeout plus ${marginMs} ms`);
+  t.same(bad, [], `all ${probes.length} probes answered (${allowed.join(' or ')}, with a request id) within the app's timeout plus ${MARGIN_MS} ms`);
   t.ok(probes.length >= atLeast, `probed throughout (${probes.length} probes)`);
   return probes;
 }
@@ -152,7 +156,7 @@ t.test('300 clients trickling a body to a bypass app do not starve an app on the
   await probeThroughout(t, s.port, 12_000, [200]);
   t.ok(slow.some((c) => c.status.startsWith('HTTP/1.1 429')), 'clients past max_in_flight_per_ip are refused at once with 429');
   // min_body_rate (1 KiB/s over 10 s): the rest are cut; by now (13 s) or shortly after.
-  t.ok(await until(() => slow.every((c) => c.closedByGateway), 7000), 'every slow client was refused or cut off by the gateway');
+  t.ok(await until(() => slow.every((c) => c.closedByGateway), CUT_WITHIN_MS), 'every slow client was refused or cut off by the gateway');
   t.ok(slow.some((c) => c.status.startsWith('HTTP/1.1 408')), 'the trickling ones got 408');
 });
 
@@ -167,7 +171,7 @@ t.test('300 clients that never read a 20 MB response do not starve an app on the
   t.ok(slow.some((c) => c.status.startsWith('HTTP/1.1 429')), 'clients past max_in_flight_per_ip are refused at once');
   // A paused socket sees no FIN or reset, so the upstream side tells: every 20 MB response the
   // gateway started relaying was cut off once its reader stalled (min_body_rate), freeing its connection.
-  t.ok(await until(() => up.big.open === 0, 7000), 'no upstream response is held open by a non-reading client');
+  t.ok(await until(() => up.big.open === 0, CUT_WITHIN_MS), 'no upstream response is held open by a non-reading client');
   t.ok(up.big.cut > 0, `${up.big.cut} responses cut off`);
 });
 
@@ -178,9 +182,8 @@ t.test('waiting for a pooled connection counts against the app timeout: 504 with
   slowClients(t, s.port, 'body');
   await new Promise((r) => setTimeout(r, 1500));
   // Here the slow clients are never cut (no minimum rate): a probe waiting on the pool without the
-  // fix would wait forever, so a wide margin still tells a hang (seen: a 504 later than 9 s on a
-  // machine with a load of 24).
-  const probes = await probeThroughout(t, s.port, 8_000, [504], 2, 30_000);
+  // fix would wait forever, so the margin tells a hang from a late 504.
+  const probes = await probeThroughout(t, s.port, 8_000, [504], 2);
   t.ok(probes.every((p) => p.status === 504), 'the pool is full: each probe is a 504 after its 3 s timeout, not a hang');
 });
 
