@@ -3,9 +3,21 @@
 // note per skipped file; they are grouped here). tap's own output and exit code are passed
 // through, so .ci/run still reads tap's "# { total: … }" summary.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+// test/helpers/ts-cache.mjs keeps one transpiled file per version of each module: versions older
+// than a week go (one still in use is transpiled again, once).
+const cache = join(import.meta.dirname, '../node_modules/.cache/gatehouse-ts');
+const weekAgo = Date.now() - 7 * 24 * 3600_000;
+for (const name of existsSync(cache) ? readdirSync(cache) : []) {
+  try {
+    if (statSync(join(cache, name)).mtimeMs < weekAgo) rmSync(join(cache, name), { force: true });
+  } catch {
+    // another run removed it first
+  }
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
 const missingFile = join(dir, 'missing.txt');
