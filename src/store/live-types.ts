@@ -39,6 +39,8 @@ export interface RefreshStore {
   claim(now: number, limit: number, leaseMs: number): Promise<RefreshGrant[]>;
   /** Writes an attempt's outcome and ends its lease. */
   settle(sessionId: string, outcome: RefreshOutcome): Promise<void>;
+  /** Writes several attempts' outcomes in one transaction (a refresher pass's batch: one commit, not one each). */
+  settleAll(outcomes: Array<{ sessionId: string; outcome: RefreshOutcome }>): Promise<void>;
   remove(sessionId: string): Promise<void>;
   /** Sessions whose identity is stale at `now`: failing, and past their stale_at. */
   stale(now: number): Promise<string[]>;

@@ -48,4 +48,26 @@ export function refreshCases(t: Test, open: OpenStore): void {
     t.equal(await store.refresh.purge(T0 + 3 * HOUR), 1, 'the revoked session’s grant goes');
     t.equal(await store.refresh.purge(T0 + 3 * HOUR), 0);
   });
+
+  t.test('refresh: a batch of outcomes is settled at once (settleAll), each as settle would', async (t) => {
+    const store = await fresh(t, open);
+    await store.writeBatch({ ...emptyBatch(), sessions: ['a', 'b', 'c'].map((id) => session(id, { lastSeenAt: T0 + 5 * MIN })) });
+    for (const id of ['a', 'b', 'c']) await store.refresh.put({ sessionId: id, idp: 'corp', sealed: `sealed-${id}`, nextAt: T0 + 10 * MIN, lastAttemptAt: T0, lastOkAt: T0, staleAt: T0 + HOUR });
+    const now = T0 + 10 * MIN;
+    t.equal((await store.refresh.claim(now, 10, MIN)).length, 3);
+    await store.refresh.settleAll([]);
+    await store.refresh.settleAll([
+      { sessionId: 'a', outcome: { ok: true, at: now, nextAt: now + 10 * MIN, sealed: 'rotated-a', staleAt: now + HOUR } },
+      { sessionId: 'b', outcome: { ok: true, at: now, nextAt: now + 10 * MIN, staleAt: now + HOUR } },
+      { sessionId: 'c', outcome: { ok: false, at: now, nextAt: now + MIN } },
+    ]);
+    // Used again after the refresh: a and b are due at their next time; c (failing) at its retry.
+    await store.writeBatch({ ...emptyBatch(), activity: ['a', 'b'].map((id) => ({ sessionId: id, app: 'wiki', count: 1, firstSeenAt: now + MIN, lastSeenAt: now + MIN, lastPath: '/' })) });
+    t.match(await store.refresh.claim(now + MIN, 10, MIN), [{ sessionId: 'c', sealed: 'sealed-c', failingSince: now }], 'the failure is written, its lease ended');
+    const later = (await store.refresh.claim(now + 10 * MIN, 10, MIN)).sort((x, y) => x.sessionId.localeCompare(y.sessionId));
+    t.match(later, [
+      { sessionId: 'a', sealed: 'rotated-a', lastOkAt: now, failingSince: null },
+      { sessionId: 'b', sealed: 'sealed-b', lastOkAt: now, failingSince: null },
+    ], 'successes written: the rotated token kept, the old one where none came');
+  });
 }

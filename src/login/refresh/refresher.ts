@@ -11,7 +11,7 @@ import type { GatewayConfig } from '../../config/types.js';
 import type { IdentityChanges, IdentityPatch } from '../../identity/changes.js';
 import type { StaleIdentities } from '../../identity/stale.js';
 import type { Logger } from '../../log.js';
-import type { RefreshGrant, RefreshStore } from '../../store/live-types.js';
+import type { RefreshGrant, RefreshOutcome, RefreshStore } from '../../store/live-types.js';
 import type { SessionRecord } from '../../store/types.js';
 import { OidcProvider } from '../oidc.js';
 import type { Provider } from '../providers.js';
@@ -31,6 +31,8 @@ const PURGE_EVERY_MS = 60_000;
 const CORE = new Set(['sub', 'email', 'name', 'groups', 'idp', 'amr']);
 /** Claims every session token carries from the gateway itself: never the IdP's to drop. */
 const OWN = new Set([...CORE, 'login_id', 'iss', 'aud', 'exp', 'iat', 'nbf', 'jti']);
+
+type Settled = { sessionId: string; outcome: RefreshOutcome };
 
 export interface RefresherDeps {
   logger: Logger;
@@ -91,9 +93,12 @@ export class Refresher {
     const providers = this.d.providers(config);
     for (let i = 0; i < MAX_CLAIMS_PER_TICK && !this.closed; i++) {
       const due = await this.d.store.claim(Date.now(), BATCH, LEASE_MS);
+      // The batch's outcomes are written together: one commit per batch, not one per refresh.
+      const settled: Settled[] = [];
       await inParallel(due, PARALLEL, (g) =>
-        this.one(g, providers).catch((err: unknown) => this.d.logger.warn({ err, sessionId: g.sessionId }, 'identity refresh failed; retried when its lease ends')),
+        this.one(g, providers, settled).catch((err: unknown) => this.d.logger.warn({ err, sessionId: g.sessionId }, 'identity refresh failed; retried when its lease ends')),
       );
+      await this.d.store.settleAll(settled);
       if (due.length < BATCH) break;
     }
     const now = Date.now();
@@ -104,7 +109,7 @@ export class Refresher {
     }
   }
 
-  private async one(g: RefreshGrant, providers: Map<string, Provider>): Promise<void> {
+  private async one(g: RefreshGrant, providers: Map<string, Provider>, settled: Settled[]): Promise<void> {
     const provider = providers.get(g.idp);
     const session = await this.d.session(g.sessionId);
     // Refresh turned off for the provider, the provider removed, the session gone: nothing to do.
@@ -119,7 +124,7 @@ export class Refresher {
     if (answer.kind === 'ok') {
       const changed = await this.d.changes.update({ sessionId: g.sessionId }, patchOf(answer.claims, claimsBefore(session)), 'refresh');
       const sealed = answer.refreshToken ? this.d.grants.seal(g.sessionId, answer.refreshToken) : undefined;
-      await this.d.store.settle(g.sessionId, { ok: true, at: now, nextAt: now + every, staleAt: now + provider.cfg.refreshMaxStaleMs, ...(sealed ? { sealed } : {}) });
+      settled.push({ sessionId: g.sessionId, outcome: { ok: true, at: now, nextAt: now + every, staleAt: now + provider.cfg.refreshMaxStaleMs, ...(sealed ? { sealed } : {}) } });
       this.d.stale.delete(g.sessionId);
       this.d.counted(provider.id, changed > 0 ? 'changed' : 'unchanged');
     } else if (answer.kind === 'rejected') {
@@ -130,7 +135,7 @@ export class Refresher {
     } else {
       const stale = now >= g.staleAt;
       this.d.logger.warn({ idp: provider.id, sessionId: g.sessionId, error: answer.why, stale }, 'identity refresh failed: provider unreachable');
-      await this.d.store.settle(g.sessionId, { ok: false, at: now, nextAt: now + Math.min(every, RETRY_MS) });
+      settled.push({ sessionId: g.sessionId, outcome: { ok: false, at: now, nextAt: now + Math.min(every, RETRY_MS) } });
       this.d.counted(provider.id, stale ? 'stale' : 'unreachable');
     }
   }

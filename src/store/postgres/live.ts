@@ -3,7 +3,7 @@
 // at the same moment get disjoint sets, and a grant stays with its instance until the outcome is
 // written or the lease ends (an instance that died mid-refresh).
 import type pg from 'pg';
-import { pgInt, pgText, type Tables } from './db.js';
+import { inTransaction, pgInt, pgText, type Tables } from './db.js';
 import type { RefreshGrant, RefreshOutcome, RefreshStore } from '../live-types.js';
 import { grantFromRow, type GrantRow } from '../live-rows.js';
 
@@ -50,8 +50,19 @@ export class PostgresRefreshStore implements RefreshStore {
   }
 
   async settle(sessionId: string, o: RefreshOutcome): Promise<void> {
-    if (o.ok) await this.pool.query(this.st.ok, [pgText(sessionId), o.sealed ?? null, pgInt(o.nextAt), pgInt(o.at), pgInt(o.staleAt ?? o.nextAt)]);
-    else await this.pool.query(this.st.failed, [pgText(sessionId), pgInt(o.nextAt), pgInt(o.at)]);
+    await this.write(this.pool, sessionId, o);
+  }
+
+  async settleAll(outcomes: Array<{ sessionId: string; outcome: RefreshOutcome }>): Promise<void> {
+    if (outcomes.length === 0) return;
+    await inTransaction(this.pool, async (c) => {
+      for (const { sessionId, outcome } of outcomes) await this.write(c, sessionId, outcome);
+    });
+  }
+
+  private async write(c: pg.Pool | pg.ClientBase, sessionId: string, o: RefreshOutcome): Promise<void> {
+    if (o.ok) await c.query(this.st.ok, [pgText(sessionId), o.sealed ?? null, pgInt(o.nextAt), pgInt(o.at), pgInt(o.staleAt ?? o.nextAt)]);
+    else await c.query(this.st.failed, [pgText(sessionId), pgInt(o.nextAt), pgInt(o.at)]);
   }
 
   async remove(sessionId: string): Promise<void> {

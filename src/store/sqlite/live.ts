@@ -43,9 +43,16 @@ export class SqliteRefreshStore implements RefreshStore {
   }
 
   async settle(sessionId: string, o: RefreshOutcome): Promise<void> {
+    await this.settleAll([{ sessionId, outcome: o }]);
+  }
+
+  async settleAll(outcomes: Array<{ sessionId: string; outcome: RefreshOutcome }>): Promise<void> {
+    if (outcomes.length === 0) return;
     await durably(this.db, () => {
-      if (o.ok) this.st.ok.run({ sessionId, sealed: o.sealed ?? null, nextAt: o.nextAt, at: o.at, staleAt: o.staleAt ?? o.nextAt });
-      else this.st.failed.run({ sessionId, nextAt: o.nextAt, at: o.at });
+      for (const { sessionId, outcome: o } of outcomes) {
+        if (o.ok) this.st.ok.run({ sessionId, sealed: o.sealed ?? null, nextAt: o.nextAt, at: o.at, staleAt: o.staleAt ?? o.nextAt });
+        else this.st.failed.run({ sessionId, nextAt: o.nextAt, at: o.at });
+      }
     });
   }
 
