@@ -43,7 +43,9 @@ export class Recorder {
     if (rej.code !== 'unauthenticated' && rej.code !== 'forbidden') return this.failed(ctx, rej);
     if (!isRouted(ctx)) return;
     const now = Date.now();
-    if (ctx.identity && !ctx.cacheHit) this.writer.session(sessionUpsert(ctx.identity, ctx, now));
+    // Also on a cache hit: a denied session is still in use (its last-seen time moves), so the
+    // background refresh keeps asking the IdP and access comes back when the IdP gives it back.
+    if (ctx.identity) this.writer.session(sessionUpsert(ctx.identity, ctx, now));
     this.decision(ctx, now, rej);
   }
 

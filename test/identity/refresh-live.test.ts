@@ -73,6 +73,12 @@ t.test('a claim the IdP no longer sends is removed on refresh, and decisions fol
   const user = (await (await adminFetch(s.stack, '/admin/users/ann@corp.example')).json()) as { history: Array<Record<string, unknown>>; sessions: Array<{ id: string }> };
   const change = user.history.find((h) => h.source === 'refresh');
   t.match(change, { source: 'refresh', claims_changed: ['department'] }, 'the history names the dropped claim');
+
+  // Denied requests keep the session in use: the refresh goes on, and the claim given back at the
+  // IdP lets the same session in again without a new sign-in.
+  (s.accounts.ann as IdpAccount).department = 'engineering';
+  await eventually(async () => (await get(s, token)).status === 200, 30_000, 100, 'allowed again once the IdP sends the claim again');
+  t.equal((await get(s, token)).status, 200, 'the same session, decided on the refreshed identity');
 });
 
 t.test('an identity gone stale closes its open WebSocket with 4401, like a revoked session', async (t) => {
