@@ -140,3 +140,18 @@ function baseIdentity(s: SessionRecord): Identity {
     expiresAt: Math.floor(s.expiresAt / 1000),
   };
 }
+
+/**
+ * True when `patch` (a refresh's: groups, name, claims) leaves the session's live identity exactly
+ * as it is, by the test write() applies before it writes a new version (groups, non per-token
+ * claims, name). The refresher uses it to skip update() (a flush, a find, this diff) when the
+ * IdP's answer changes nothing; a patch with any other field is never skipped.
+ */
+export function unchanged(s: SessionRecord, patch: IdentityPatch): boolean {
+  if (patch.amr || patch.device || patch.boundDevice !== undefined || patch.active !== undefined) return false;
+  const prev: LiveState = { ...((s.liveState ?? {}) as Partial<LiveState>), version: s.identityVersion ?? 0 };
+  const base = baseIdentity(s);
+  const before = liveIdentity(base, prev);
+  const after = liveIdentity(base, patchState(prev, patch, 'refresh'));
+  return before.name === after.name && diffIdentity(before, after) === null;
+}

@@ -7,6 +7,7 @@ import type { IdentityProviderConfig } from '../config/types.js';
 import { isLoopbackHost } from '../config/hosts.js';
 import type { Logger } from '../log.js';
 import { mapOidcClaims, type ClaimsResult } from './claims.js';
+import { idpFetch } from './refresh/fetch.js';
 
 const DISCOVERY_RETRY_MS = 5_000;
 const HTTP_TIMEOUT_SEC = 10;
@@ -34,6 +35,8 @@ export class OidcProvider {
   private pending: Promise<client.Configuration> | null = null;
   private failedAt = 0;
   private lastError: unknown = null;
+  /** One keep-alive connection pool per provider, for every request to it (refresh/fetch.ts). */
+  private readonly http = idpFetch();
 
   constructor(
     readonly cfg: IdentityProviderConfig,
@@ -79,13 +82,14 @@ export class OidcProvider {
     if (insecure && !isLoopbackHost(issuer.hostname)) throw new Error(`${issuer.href}: http issuers are accepted only on loopback hosts`);
     const execute = insecure ? [client.allowInsecureRequests] : [];
     const secret = this.cfg.clientSecret ?? '';
-    let c = await client.discovery(issuer, this.cfg.clientId ?? '', secret, client.ClientSecretBasic(secret), { execute, timeout: HTTP_TIMEOUT_SEC });
+    let c = await client.discovery(issuer, this.cfg.clientId ?? '', secret, client.ClientSecretBasic(secret), { execute, timeout: HTTP_TIMEOUT_SEC, [client.customFetch]: this.http.fetch });
     // client_secret_basic is the spec's default; switch to _post for a provider that only has that.
     const methods = c.serverMetadata().token_endpoint_auth_methods_supported;
     if (methods && !methods.includes('client_secret_basic') && methods.includes('client_secret_post')) {
       c = new client.Configuration(c.serverMetadata(), this.cfg.clientId ?? '', secret, client.ClientSecretPost(secret));
       if (insecure) client.allowInsecureRequests(c);
       c.timeout = HTTP_TIMEOUT_SEC;
+      c[client.customFetch] = this.http.fetch;
     }
     return c;
   }
@@ -149,7 +153,9 @@ export class OidcProvider {
     return client.buildEndSessionUrl(this.config, { post_logout_redirect_uri: postLogoutRedirectUri });
   }
 
-  close(): void {}
+  close(): void {
+    this.http.close();
+  }
 }
 
 /** A log-safe description of an openid-client error: its code and message, never a token. */

@@ -24,6 +24,14 @@ function classify(err: unknown): RefreshAnswer {
   return { kind: 'unreachable', why: describe(err) };
 }
 
+/** Whether the provider has a userinfo endpoint, per discovered configuration (serverMetadata() deep-copies the metadata on every call). */
+const userinfoKnown = new WeakMap<client.Configuration, boolean>();
+function hasUserinfo(c: client.Configuration): boolean {
+  let has = userinfoKnown.get(c);
+  if (has === undefined) userinfoKnown.set(c, (has = Boolean(c.serverMetadata().userinfo_endpoint)));
+  return has;
+}
+
 export async function refreshAtIdp(p: OidcProvider, refreshToken: string, subject: string): Promise<RefreshAnswer> {
   let c: client.Configuration;
   let tokens: Awaited<ReturnType<typeof client.refreshTokenGrant>>;
@@ -36,13 +44,15 @@ export async function refreshAtIdp(p: OidcProvider, refreshToken: string, subjec
   const idClaims = (tokens.claims() as Record<string, unknown> | undefined) ?? { sub: subject };
   if (idClaims.sub !== subject) return { kind: 'rejected', why: 'subject_changed' };
   let userinfo: Record<string, unknown> | null = null;
-  if (c.serverMetadata().userinfo_endpoint && tokens.access_token) {
+  if (hasUserinfo(c) && tokens.access_token) {
     try {
       userinfo = (await client.fetchUserInfo(c, tokens.access_token, subject)) as Record<string, unknown>;
     } catch (err) {
       return classify(err);
     }
   }
+  // Userinfo is asked on every refresh, never skipped because the ID token "looks complete": OIDC
+  // Core 12.2 does not promise current claims in a refreshed ID token (it may even be absent).
   // Fresh userinfo wins over a refreshed ID token here (sign-in prefers the ID token): it is the
   // answer to "who is this now", and some IdPs send a refreshed ID token with the old claims.
   const mapped = mapOidcClaims({ ...idClaims, ...(userinfo ?? {}), sub: subject }, null, p.cfg);

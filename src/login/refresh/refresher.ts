@@ -9,6 +9,7 @@
 // Each tick also loads the stale sessions into the set the authenticate stage checks.
 import type { GatewayConfig } from '../../config/types.js';
 import type { IdentityChanges, IdentityPatch } from '../../identity/changes.js';
+import { unchanged } from '../../identity/live.js';
 import type { StaleIdentities } from '../../identity/stale.js';
 import type { Logger } from '../../log.js';
 import type { RefreshGrant, RefreshOutcome, RefreshStore } from '../../store/live-types.js';
@@ -122,7 +123,12 @@ export class Refresher {
     const now = Date.now();
     const every = provider.cfg.refreshMs;
     if (answer.kind === 'ok') {
-      const changed = await this.d.changes.update({ sessionId: g.sessionId }, patchOf(answer.claims, claimsBefore(session)), 'refresh');
+      // The session as it is now (another channel may have changed it during the round trip): when
+      // the IdP's answer changes nothing, IdentityChanges is not asked (it would find the session
+      // again and conclude the same); otherwise it applies the patch to its own fresh read.
+      const current = await this.d.session(g.sessionId);
+      const patch = patchOf(answer.claims, claimsBefore(current ?? session));
+      const changed = current && unchanged(current, patch) ? 0 : await this.d.changes.update({ sessionId: g.sessionId }, patch, 'refresh');
       const sealed = answer.refreshToken ? this.d.grants.seal(g.sessionId, answer.refreshToken) : undefined;
       settled.push({ sessionId: g.sessionId, outcome: { ok: true, at: now, nextAt: now + every, staleAt: now + provider.cfg.refreshMaxStaleMs, ...(sealed ? { sealed } : {}) } });
       this.d.stale.delete(g.sessionId);
