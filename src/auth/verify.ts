@@ -51,7 +51,25 @@ const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]*$/;
 export function precheck(token: string): TokenReason | null {
   if (token.length > MAX_TOKEN_LENGTH) return 'token_too_large';
   if (!COMPACT_JWS.test(token)) return 'token_malformed';
+  const d1 = token.indexOf('.');
+  const d2 = token.indexOf('.', d1 + 1);
+  if (!canonicalBase64url(token, 0, d1) || !canonicalBase64url(token, d1 + 1, d2) || !canonicalBase64url(token, d2 + 1, token.length)) return 'token_malformed';
   return null;
+}
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * One spelling per byte string: a part whose last character carries unused bits, or whose length
+ * leaves a lone character, is refused. Decoders ignore those bits, so without this one signature
+ * could be written 4–16 ways, each a different token string (cache key) for the same token.
+ */
+function canonicalBase64url(token: string, from: number, to: number): boolean {
+  const rest = (to - from) % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  const last = B64URL.indexOf(token[to - 1] as string);
+  return rest === 2 ? (last & 15) === 0 : (last & 3) === 0;
 }
 
 /**
@@ -176,7 +194,9 @@ export function identityFromClaims(rules: IssuerRules, claims: JWTPayload, token
   // every request — into V8's slow dictionary mode.
   const identity: Identity = {
     kind: rules.kind,
-    sessionId: str(c.jti) ?? sha256Hex(token),
+    // Without a jti, the signed part names the session: an ES256 signature can be re-written
+    // (high-S) and still verify, and revoking one spelling must revoke them all.
+    sessionId: str(c.jti) ?? sha256Hex(token.slice(0, token.lastIndexOf('.'))),
     subject: c.sub as string,
     email: str(claimAt(c, rules.emailClaim)),
     name: str(c.name),

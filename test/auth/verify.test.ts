@@ -49,8 +49,10 @@ t.test('toTokenReason maps every jose error in one place', async (t) => {
 
 t.test('shape checks before parsing', async (t) => {
   t.equal(precheck('a'.repeat(MAX_TOKEN_LENGTH + 1)), 'token_too_large');
-  t.equal(precheck('a.b.c'), null);
-  t.equal(precheck('a.b.'), null, 'an empty signature reaches jose (alg none → alg_not_allowed)');
+  t.equal(precheck('e30.e30.AA'), null);
+  t.equal(precheck('e30.e30.'), null, 'an empty signature reaches jose (alg none → alg_not_allowed)');
+  t.equal(precheck('a.b.c'), 'token_malformed', 'a lone base64url character encodes no byte');
+  t.equal(precheck('e30.e30.AB'), 'token_malformed', 'unused bits set: a second spelling of the same bytes');
   for (const bad of ['', 'a.b', 'a.b.c.d', 'a..c', '.b.c', 'a b.c.d', 'a.b=.c', 'a.b.c\n']) t.equal(precheck(bad), 'token_malformed', JSON.stringify(bad));
   t.equal(peekIssuer('e30.eyJpc3MiOiJ4In0.s'), 'x');
   t.equal(peekIssuer('e30.e30.s'), '', 'no iss');
