@@ -67,6 +67,11 @@ export async function resolveApp(raw: AppFileT, s: Scope, file: string, gw: Gate
   } else if (raw.upstream === undefined && modes.proxy && s.shape() && !misspelled(raw, 'upstream')) {
     s.problem([], 'missing required key "upstream" (Gatehouse forwards to it in mode proxy, the default; only an app with mode: forward_auth alone needs none)');
   }
+  // The gateway's own session tokens are iss = aud = "gatehouse": an upstream assertion with that
+  // audience would verify as a session token, so an app that saw one could replay it everywhere.
+  if ((raw.audience ?? raw.name) === 'gatehouse') {
+    s.problem([raw.audience === undefined ? 'name' : 'audience'], raw.audience === undefined ? 'the app name "gatehouse" is reserved (it would be the audience of its assertions, which is the gateway\'s own session audience): rename the app or set audience' : 'audience "gatehouse" is reserved for the gateway\'s own session tokens: choose another');
+  }
   let ca: string | undefined;
   if (raw.ca !== undefined && s.ok('ca')) {
     if (upstream && upstream.protocol !== 'https:') s.problem(['ca'], 'applies only to an https:// upstream', 'key');

@@ -282,3 +282,11 @@ t.test('the apps directory must exist', async (t) => {
   const dir = file.replace(/\/gateway\.yaml$/, '');
   t.same(await problems(file), [`gateway.yaml:9:7 apps: cannot read directory ${dir}/nowhere: no such file`]);
 });
+
+t.test('the audience "gatehouse" is reserved: an assertion with it would verify as a session token', async (t) => {
+  t.same(await problems(setup(t, { 'wiki.yaml': APP().replace('upstream:', 'audience: gatehouse\nupstream:') }), {}), [
+    'apps/wiki.yaml:3:11 audience: audience "gatehouse" is reserved for the gateway\'s own session tokens: choose another',
+  ]);
+  t.match(await problems(setup(t, { 'gatehouse.yaml': APP('gatehouse') }), {}), [/gatehouse\.yaml:1:7 name: the app name "gatehouse" is reserved/]);
+  t.same(await problems(setup(t, { 'gatehouse.yaml': APP('gatehouse').replace('upstream:', 'audience: gatehouse-app\nupstream:') }), {}), [], 'fine with an audience of its own');
+});
