@@ -106,7 +106,8 @@ export class Authenticator {
             return this.answer(quick.identity, cred.kind, appName, false);
           }
         }
-        return this.miss(key, () => this.verifier.verify(cred.token, now), cred.kind, appName, now);
+        // verifyNow() above has passed it to jose (or another request's verification is in flight).
+        return this.miss(key, () => this.verifier.verifyWithJose(cred.token, now), cred.kind, appName, now);
       }
     }
   }
