@@ -1,5 +1,5 @@
 // Profiles one case under load with `node --cpu-prof` and prints the heaviest functions by self time.
-//   node bench/profile.mjs [--case gh-allow|gh-bypass|gh-deny|cold-ES256|cold-RS256|cold-EdDSA|cold-HS256|bare|bare-fetch] [--duration 8]
+//   node bench/profile.mjs [--case gh-allow|gh-bypass|gh-deny|gh-fa|cold-ES256|cold-RS256|cold-EdDSA|cold-HS256|bare|bare-fetch] [--duration 8]
 //                          [--connections 50] [--top 30] [--keep]
 // The gateway (or bare proxy) runs as its own process with --cpu-prof; the profile is written when
 // it exits on SIGTERM. Load comes from wrk/autocannon (tokens-load.mjs for cold-*).
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadTool, runLoad } from './lib/load.mjs';
 import { BENCH_DIR, REPO_DIR, runToEnd, sleep, startService, fmt } from './lib/proc.mjs';
 import { randomBytes } from 'node:crypto';
-import { AUDIENCE, COOKIE, HOSTS, HS_ISSUER, ISSUER, cleanup, issuerKeys, mintCookie, prepareGateway, startGatehouse } from './lib/gatehouse.mjs';
+import { AUDIENCE, COOKIE, HOSTS, HS_ISSUER, ISSUER, cleanup, issuerKeys, mintCookie, prepareGateway, startGatehouse, subrequestHeaders } from './lib/gatehouse.mjs';
 import { mintTokens } from './lib/mint.mjs';
 import { summarizeHeapProfile, summarizeProfile } from './lib/cpuprofile.mjs';
 
@@ -51,12 +51,22 @@ try {
       const cold = o.case.startsWith('cold-') ? o.case.slice(5) : null;
       const keys = cold && cold !== 'HS256' ? issuerKeys([cold]) : undefined;
       const hsSecret = cold === 'HS256' ? randomBytes(48).toString('base64url') : undefined;
-      const gw = await prepareGateway({ upstream, logLevel: o['log-level'], issuerKeys: keys, hsSecret, ...(o.audit ? { gateway: { audit: { record_allowed: o.audit } } } : {}) });
+      // gh-fa: nginx's forward-auth sub-request sent straight to /.gatehouse/auth (127.0.0.1 trusted).
+      const fa = o.case === 'gh-fa';
+      const gw = await prepareGateway({
+        upstream,
+        logLevel: o['log-level'],
+        issuerKeys: keys,
+        hsSecret,
+        ...(fa ? { forwardAuthPeer: '127.0.0.1' } : {}),
+        ...(o.audit ? { gateway: { audit: { record_allowed: o.audit } } } : {}),
+      });
       gwDir = gw.dir;
       const svc = await startGatehouse(gw, { nodeArgs });
       const cookie = await mintCookie(gw.keysFile);
       const host = { 'gh-bypass': HOSTS.bypass, 'gh-allow': HOSTS.allow, 'gh-deny': HOSTS.deny }[o.case] ?? HOSTS.allow;
-      target = { svc, url: `http://127.0.0.1:${gw.dataPort}/`, headers: { host, ...(o.case === 'gh-bypass' || cold ? {} : { cookie: `${COOKIE}=${cookie}` }) }, cold, keys, gw, hsSecret };
+      if (fa) target = { svc, url: `http://127.0.0.1:${gw.dataPort}/.gatehouse/auth`, headers: subrequestHeaders(`${COOKIE}=${cookie}`) };
+      else target = { svc, url: `http://127.0.0.1:${gw.dataPort}/`, headers: { host, ...(o.case === 'gh-bypass' || cold ? {} : { cookie: `${COOKIE}=${cookie}` }) }, cold, keys, gw, hsSecret };
     }
     process.stderr.write(`profiling ${o.case} for ${o.duration} s (pid ${target.svc.pid}) …\n`);
     let rps;

@@ -10,6 +10,7 @@
 //                     [--tool wrk|autocannon] [--log-level warn|silent|info] [--no-write]
 import { benchArgs } from './lib/args.mjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,7 +92,7 @@ async function main() {
   const bare = await startNode('bare-proxy', [join(BENCH_DIR, 'bare-proxy.mjs'), '--target', upstreamUrl, '--mode', 'native']);
   const bareFetch = wanted('bare-fetch') ? await startNode('bare-proxy-fetch', [join(BENCH_DIR, 'bare-proxy.mjs'), '--target', upstreamUrl, '--mode', 'fetch']) : null;
   const keys = issuerKeys(COLD_ALGS);
-  const forwardAuth = wanted('nginx-fa');
+  const forwardAuth = wanted('nginx-fa') || wanted('nginx-fa-floor');
   const hsSecret = randomBytes(48).toString('base64url');
   const gw1dir = await prepareGateway({ upstream: upstreamUrl, logLevel: LOG_LEVEL, issuerKeys: keys, hsSecret, ...(forwardAuth ? { forwardAuthPeer: FA_PEER } : {}) });
   tempDirs.push(gw1dir.dir);
@@ -101,6 +102,17 @@ async function main() {
   const cookie = await mintCookie(gw1dir.keysFile);
   // One nginx (one worker) for both nginx cases: proxy_pass alone, and auth_request to Gatehouse.
   const nginx = wanted('nginx') || forwardAuth ? await startNginx(upstream.port, forwardAuth ? gh.dataPort : null) : null;
+  // The floor: the same recipe in a second nginx (one worker), asking a bare node:http server that
+  // answers with Gatehouse's own 200 and identity headers for this cookie, and does nothing else.
+  let floor = null;
+  let nginxFloor = null;
+  if (nginx?.faPort && wanted('nginx-fa-floor')) {
+    const answer = await forwardAuthAnswer(gh.dataPort, `${COOKIE}=${cookie}`);
+    const file = join(gw1dir.dir, 'fa-floor-headers.json');
+    writeFileSync(file, JSON.stringify(answer));
+    floor = await startNode('fa-floor', [join(BENCH_DIR, 'fa-floor.mjs'), '--headers', file]);
+    nginxFloor = await startNginx(upstream.port, floor.port, 'nginx-floor');
+  }
 
   // workers: 2 — same keys (so the same cookie works), own store.
   let gh2 = null;
@@ -153,6 +165,12 @@ async function main() {
       if (seen['x-gatehouse-user-email'] !== 'bench@corp.example') throw new Error(`forward-auth probe: upstream saw no identity headers: ${JSON.stringify(seen)}`);
     });
     await expect('nginx forward-auth no credential', nginx.faPort, { path: '/', host: HOSTS.fa, headers: { accept: 'application/json' } }, 401);
+  }
+  if (nginxFloor?.faPort) {
+    await expect('nginx forward-auth floor', nginxFloor.faPort, { path: '/echo', host: HOSTS.fa, headers: { cookie: `${COOKIE}=${cookie}` } }, 200, (r) => {
+      const seen = JSON.parse(r.body).headers;
+      if (seen['x-gatehouse-user-email'] !== 'bench@corp.example') throw new Error(`forward-auth floor probe: upstream saw no identity headers: ${JSON.stringify(seen)}`);
+    });
   }
   if (gh2) await expect('gatehouse w2 allow', gh2.dataPort, { path: '/', host: HOSTS.allow, headers: { cookie: `${COOKIE}=${cookie}` } }, 200);
 
@@ -215,6 +233,18 @@ async function main() {
       pid: nginx.pid,
       tree: true,
       alsoPid: gh.pid,
+      parts: ['nginx', 'Gatehouse'],
+      expect: 200,
+    },
+    nginxFloor?.faPort && {
+      id: 'nginx-fa-floor',
+      label: 'FLOOR, not Gatehouse: nginx auth_request → bare node:http answering the same 200 + identity headers, no auth work (CPU: nginx + node)',
+      url: base(nginxFloor.faPort),
+      headers: { host: HOSTS.fa, cookie: cookieHeader },
+      pid: nginxFloor.pid,
+      tree: true,
+      alsoPid: floor.pid,
+      parts: ['nginx', 'node:http'],
       expect: 200,
     },
     { id: 'gh-bypass', label: 'Gatehouse bypass app', url: base(gh.dataPort), headers: { host: HOSTS.bypass }, pid: gh.pid, expect: 200 },
@@ -288,11 +318,17 @@ async function main() {
 async function runCase(tool, c) {
   if (WARMUP > 0) await runLoad(tool, { url: c.url, headers: c.headers, connections: CONNECTIONS, durationSec: WARMUP });
   // alsoPid: a second process serving the case (Gatehouse answering nginx's auth sub-requests).
-  const cpuNow = () => cpuSeconds(c.pid, !!c.tree) + (c.alsoPid ? cpuSeconds(c.alsoPid) : 0);
-  const cpu0 = cpuNow();
+  const cpuMain = () => cpuSeconds(c.pid, !!c.tree);
+  const cpuAlso = () => (c.alsoPid ? cpuSeconds(c.alsoPid) : 0);
+  const main0 = cpuMain();
+  const also0 = cpuAlso();
   const r = await runLoad(tool, { url: c.url, headers: c.headers, connections: CONNECTIONS, durationSec: DURATION });
-  const cpu = cpuNow() - cpu0;
-  const out = { ...r, cpuUsPerRequest: (cpu * 1e6) / Math.max(1, r.requests) };
+  const main = cpuMain() - main0;
+  const also = cpuAlso() - also0;
+  const perReq = (sec) => (sec * 1e6) / Math.max(1, r.requests);
+  const out = { ...r, cpuUsPerRequest: perReq(main + also) };
+  // Each process's share (nginx vs the process answering its sub-requests).
+  if (c.alsoPid) out.cpuPartsUs = [perReq(main), perReq(also)];
   // wrk counts responses ≥ 400 as status errors: expected for the deny case, a fault anywhere else.
   const expectedBad = c.expect && c.expect >= 400 ? r.requests : 0;
   if (r.non2xx !== expectedBad) out.unexpected = `${r.non2xx} responses with status ≥ 400 (expected ${expectedBad})`;
@@ -350,6 +386,7 @@ function summarize(cases, rounds) {
       p50Ms: { median: median(perRound(c.id, (x) => x.p50Ms)), range: minMax(perRound(c.id, (x) => x.p50Ms)) },
       p99Ms: { median: median(perRound(c.id, (x) => x.p99Ms)), range: minMax(perRound(c.id, (x) => x.p99Ms)) },
       cpuUsPerRequest: { median: median(perRound(c.id, (x) => x.cpuUsPerRequest)), range: minMax(perRound(c.id, (x) => x.cpuUsPerRequest)) },
+      ...(c.parts ? { cpuParts: c.parts.map((name, i) => ({ name, median: median(perRound(c.id, (x) => x.cpuPartsUs?.[i] ?? null)) })) } : {}),
       ratioToBare: { median: median(ratio), range: minMax(ratio) },
       unexpected: rounds.map((r) => r[c.id]?.unexpected).filter(Boolean),
     };
@@ -370,6 +407,9 @@ function summarize(cases, rounds) {
     bareVsNginx: pair('bare', 'nginx'),
     forwardAuthVsNginx: pair('nginx-fa', 'nginx'),
     forwardAuthVsAllow: pair('nginx-fa', 'gh-allow'),
+    floorVsNginx: pair('nginx-fa-floor', 'nginx'),
+    forwardAuthVsFloor: pair('nginx-fa', 'nginx-fa-floor'),
+    floorVsAllow: pair('nginx-fa-floor', 'gh-allow'),
     w2VsW1Allow: pair('gh-allow-w2', 'gh-allow'),
     denyVsBypass: pair('gh-deny', 'gh-bypass'),
     allowCpuMinusBypassCpuUs: pair('gh-allow', 'gh-bypass', (x, y) => x.cpuUsPerRequest - y.cpuUsPerRequest),
@@ -378,7 +418,7 @@ function summarize(cases, rounds) {
   };
   // Latency each mode adds over the upstream direct, per round, then the median.
   out._addedLatencyMs = {};
-  for (const id of ['nginx', 'nginx-fa', 'bare', 'gh-bypass', 'gh-allow']) {
+  for (const id of ['nginx', 'nginx-fa', 'nginx-fa-floor', 'bare', 'gh-bypass', 'gh-allow']) {
     const p50 = pair(id, 'upstream', (x, y) => x.p50Ms - y.p50Ms);
     const p99 = pair(id, 'upstream', (x, y) => x.p99Ms - y.p99Ms);
     if (p50 && p99) out._addedLatencyMs[id] = { p50, p99 };
@@ -402,10 +442,22 @@ function evaluateTargets(s, jose) {
   if (p.bypassVsNginx) add('Stretch: bypass vs nginx proxy_pass', '≥ 0.60×', fmt.ratio(p.bypassVsNginx.median), p.bypassVsNginx.median >= 0.6, `bare proxy vs nginx: ${fmt.ratio(p.bareVsNginx?.median)}`);
   else if (wanted('nginx')) add('Stretch: bypass vs nginx proxy_pass', '≥ 0.60×', 'skipped', null, 'nginx not installed or not started (see the notes)');
   if (p.forwardAuthVsNginx) {
-    add('nginx auth_request → forward-auth (cached allow) vs nginx proxy_pass alone', '≥ 0.5×', fmt.ratio(p.forwardAuthVsNginx.median), p.forwardAuthVsNginx.median >= 0.5);
+    add(
+      'nginx auth_request → forward-auth (cached allow) vs nginx proxy_pass alone',
+      '≥ 0.5×',
+      fmt.ratio(p.forwardAuthVsNginx.median),
+      p.forwardAuthVsNginx.median >= 0.5,
+      p.floorVsNginx ? `the floor (bare node:http answering, no auth work) reaches ${fmt.ratio(p.floorVsNginx.median)}; forward-auth vs floor ${fmt.ratio(p.forwardAuthVsFloor.median)}` : '',
+    );
   }
   if (p.forwardAuthVsAllow) {
-    add('nginx auth_request → forward-auth vs Gatehouse proxy-mode allow', '≥ 2×', fmt.ratio(p.forwardAuthVsAllow.median), p.forwardAuthVsAllow.median >= 2);
+    add(
+      'nginx auth_request → forward-auth vs Gatehouse proxy-mode allow',
+      '≥ 2×',
+      fmt.ratio(p.forwardAuthVsAllow.median),
+      p.forwardAuthVsAllow.median >= 2,
+      p.floorVsAllow ? `the floor reaches ${fmt.ratio(p.floorVsAllow.median)}` : '',
+    );
   }
   for (const alg of ALL_COLD) {
     const d = p[`cold${alg}CpuMinusBypassCpuUs`];
@@ -466,6 +518,10 @@ function markdown(res) {
   }
   L.push('');
   L.push('CPU µs/req: user+system CPU of the measured process (and its children for nginx and workers: 2) from /proc, divided by the requests of the run.');
+  const split = res.cases.filter((c) => s[c.id].cpuParts);
+  if (split.length) {
+    L.push('Forward-auth CPU µs/req by process: ' + split.map((c) => `${c.id} ${s[c.id].cpuParts.map((x) => `${x.name} ${fmt.n(x.median, 1)}`).join(' + ')}`).join(' · ') + '.');
+  }
   const cold = res.cases.filter((c) => c.id.startsWith('cold-'));
   if (cold.length) {
     L.push(`Cold cases: bench/tokens-load.mjs (undici Pool, ${res.settings.coldConcurrency} connections), a new token per request, at most ${res.settings.coldDurationSec} s or until its share of the pre-minted tokens runs out.`);
@@ -527,13 +583,13 @@ async function startNode(name, args) {
  * forward-auth recipe of docs/forward-auth/ (auth_request to Gatehouse) on another, both to the
  * same upstream. Its connections leave from FA_PEER, the gateway's only trusted proxy.
  */
-async function startNginx(upstreamPort, gatehousePort) {
+async function startNginx(upstreamPort, gatehousePort, name = 'nginx') {
   const bin = which('nginx');
   if (!bin) {
     notes.push('nginx not installed: nginx cases skipped (Debian: apt-get install nginx-light).');
     return null;
   }
-  const dir = join(tmpdir(), `gatehouse-bench-nginx-${process.pid}`);
+  const dir = join(tmpdir(), `gatehouse-bench-${name}-${process.pid}`);
   mkdirSync(join(dir, 'tmp'), { recursive: true });
   tempDirs.push(dir);
   const port = await freePort();
@@ -584,7 +640,7 @@ http {
 }
 `;
   writeFileSync(join(dir, 'nginx.conf'), conf);
-  const svc = startService('nginx', bin, ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;']);
+  const svc = startService(name, bin, ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;']);
   services.push(svc);
   try {
     await waitForPort(port, 10_000, '127.0.0.1', () => !svc.exited);
@@ -595,6 +651,28 @@ http {
   svc.port = port;
   svc.faPort = faPort;
   return svc;
+}
+
+/** Gatehouse's own answer to nginx's sub-request for this cookie (asked from FA_PEER): the floor answers the same. */
+function forwardAuthAnswer(port, cookie) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        localAddress: FA_PEER,
+        path: '/.gatehouse/auth',
+        headers: { host: HOSTS.fa, cookie, 'x-original-url': `http://${HOSTS.fa}/`, 'x-original-method': 'GET' },
+        agent: false,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve(res.headers) : reject(new Error(`forward-auth answer: ${res.statusCode}`))));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 async function wrkVersion() {

@@ -107,11 +107,28 @@ export async function mintCookie(keysFile, claims = {}) {
 }
 
 /**
+ * The headers of nginx's auth_request sub-request as docs/forward-auth/nginx-endpoints.conf makes
+ * it (captured from nginx 1.22: its own four, then the client's, Host being the upstream's name),
+ * for loading /.gatehouse/auth directly without nginx.
+ */
+export function subrequestHeaders(cookie, url = `http://${HOSTS.fa}/`) {
+  return {
+    'X-Original-URL': url,
+    'X-Original-Method': 'GET',
+    'X-Forwarded-For': '127.0.0.1',
+    'X-Request-Id': '3aa9bc624f9ef9c62361bcfd62c8dd14',
+    Host: 'gatehouse',
+    Cookie: cookie,
+  };
+}
+
+/**
  * Starts the gateway on a prepared directory. Resolves with the service once the data port accepts
  * connections and the admin /healthz answers 200. nodeArgs e.g. ['--cpu-prof', '--cpu-prof-dir=…'].
+ * dist: another build's dist/ (an A/B against a baseline build).
  */
-export async function startGatehouse(gw, { nodeArgs = [], timeoutMs = 30_000, name = 'gatehouse' } = {}) {
-  const svc = startService(name, process.execPath, [...nodeArgs, join(REPO_DIR, 'dist', 'cli.js'), 'start', '--config', gw.configFile], {
+export async function startGatehouse(gw, { nodeArgs = [], timeoutMs = 30_000, name = 'gatehouse', dist = join(REPO_DIR, 'dist') } = {}) {
+  const svc = startService(name, process.execPath, [...nodeArgs, join(dist, 'cli.js'), 'start', '--config', gw.configFile], {
     readyLine: (j) => (j && typeof j === 'object' && j.msg === 'gatehouse listening' ? j : undefined),
   });
   svc.gw = gw;
