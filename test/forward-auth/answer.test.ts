@@ -43,6 +43,26 @@ t.test('bypass: 200 with the identity headers present and empty (so a proxy copy
   for (const name of ['x-gatehouse-user-email', 'x-gatehouse-user-id', 'x-gatehouse-user-groups', 'x-gatehouse-jwt-assertion']) t.equal(r.headers[name], '', name);
 });
 
+t.test('an identity’s answer is built once and reused: each answer still carries its own request id, and a bypass stays empty', async (t) => {
+  const alice = await s.session();
+  const cookie = `gatehouse_session=${alice.token}`;
+  const first = await ask(s.port, { headers: nginxStyle('https://wiki.test/a', { cookie, 'x-request-id': 'reuse-1' }) });
+  const open = await ask(s.port, { headers: nginxStyle('http://open.test/', { cookie, 'x-request-id': 'reuse-2' }) });
+  const again = await ask(s.port, { headers: nginxStyle('https://wiki.test/b', { cookie, 'x-request-id': 'reuse-3' }) });
+  const oauth = await ask(s.port, { headers: { 'x-forwarded-uri': '/', 'x-forwarded-host': 'both.test', 'x-forwarded-method': 'GET', cookie, 'x-request-id': 'reuse-4' } });
+  t.same([first.status, open.status, again.status, oauth.status], [200, 200, 200, 200]);
+  t.same([first, open, again, oauth].map((r) => r.headers['x-request-id']), ['reuse-1', 'reuse-2', 'reuse-3', 'reuse-4'], 'each answer has its own request id');
+  for (const name of ['x-gatehouse-user-email', 'x-gatehouse-user-id', 'x-gatehouse-user-groups', 'x-gatehouse-jwt-assertion']) {
+    t.ok(first.headers[name], `${name} answered`);
+    t.equal(again.headers[name], first.headers[name], `${name}: the same on the next answer`);
+    t.equal(open.headers[name], '', `${name}: empty on the bypass answer in between`);
+  }
+  t.equal(first.headers['x-auth-request-email'], undefined, 'another app’s identity_headers product does not leak into this app’s answer');
+  t.equal(again.headers['x-auth-request-email'], undefined);
+  t.equal(oauth.headers['x-auth-request-email'], 'alice@corp.example');
+  t.equal(open.headers['x-auth-request-email'], undefined);
+});
+
 t.test('denied: 403 with the request id of the recorded decision', async (t) => {
   const bob = await s.session({ sub: 'bob', email: 'bob@corp.example', groups: ['contractors', 'staff'] });
   const r = await ask(s.port, { headers: nginxStyle('http://wiki.test/admin', { cookie: `gatehouse_session=${bob.token}`, 'x-original-method': 'DELETE', accept: 'application/json' }) });

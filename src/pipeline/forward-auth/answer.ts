@@ -1,12 +1,25 @@
 // Forward-auth, the answering half: where proxy mode forwards, a forward-auth question ends in a
 // small answer the proxy acts on. 200 carries the identity headers for the proxy to copy upstream;
 // a refusal is the same rejection proxy mode would send, except where the proxy needs it otherwise.
-import { STATUS_CODES, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { UpstreamIdentity } from '../../auth/assertion.js';
 import type { RequestContext, RoutedContext } from '../../context.js';
 import type { Rejection } from '../../errors.js';
-import { injectIdentity } from '../forward/headers.js';
 import type { Services } from '../services.js';
+
+type Flavor = RoutedContext['app']['identityHeaders'];
+
+/**
+ * An answer's header lines as one flat name/value array, slot 1 (the request id) left empty: built
+ * once per identity × app and reused for every answer until the assertion is re-signed (a new
+ * UpstreamIdentity object), so a cached allow builds no header object and re-derives nothing.
+ * res.writeHead copies a flat array out synchronously, so the request id is written into the shared
+ * array just before the call.
+ */
+const ANSWERS = new WeakMap<UpstreamIdentity, { flavor: Flavor; head: string[] }>();
+/** A bypass, or an allow without an identity: the four headers, empty. */
+const ANONYMOUS = answerHead(null, undefined);
 
 /**
  * 200: the proxy lets the request through, copying the identity headers upstream. The four
@@ -16,28 +29,68 @@ import type { Services } from '../services.js';
  * its unreplaced placeholder, "{http.reverse_proxy.header.…}", as the value.
  */
 export function answerAllowed(ctx: RoutedContext, s: Services, res: ServerResponse | null, socket: Duplex | null): void {
-  const h: IncomingHttpHeaders = {
-    'x-request-id': ctx.requestId,
-    'cache-control': 'no-store',
-    'x-gatehouse-user-email': '',
-    'x-gatehouse-user-id': '',
-    'x-gatehouse-user-groups': '',
-    'x-gatehouse-jwt-assertion': '',
-  };
-  if (ctx.identity && ctx.decision?.outcome === 'allow') injectIdentity(h, ctx, ctx.identity, s);
+  const head = ctx.identity && ctx.decision?.outcome === 'allow' ? identityHead(ctx, s) : ANONYMOUS;
   ctx.status = 200;
+  head[1] = ctx.requestId;
   if (res) {
-    h['content-length'] = '0';
-    res.writeHead(200, h);
+    res.writeHead(200, head);
     res.end();
   } else if (socket) {
     // The question itself came as an upgrade (a proxy that copies Connection: upgrade): answer it
     // as a plain response on the raw socket, as a refused upgrade is answered.
-    let head = `HTTP/1.1 200 ${STATUS_CODES[200]}\r\nconnection: close\r\ncontent-length: 0\r\n`;
-    for (const [name, value] of Object.entries(h)) head += `${name}: ${String(value)}\r\n`;
-    if (socket.writable) socket.end(`${head}\r\n`);
+    let text = `HTTP/1.1 200 ${STATUS_CODES[200]}\r\nconnection: close\r\n`;
+    for (let i = 0; i < head.length; i += 2) text += `${head[i]}: ${head[i + 1]}\r\n`;
+    if (socket.writable) socket.end(`${text}\r\n`);
     else socket.destroy();
   }
+}
+
+/** The identity's answer for this app: the same values proxy mode sends upstream (injectIdentity). */
+function identityHead(ctx: RoutedContext, s: Services): string[] {
+  const app = ctx.app;
+  const up = s.assertions.upstream(ctx.identity as NonNullable<RoutedContext['identity']>, app.audience, app.jwtAssertion);
+  const known = ANSWERS.get(up);
+  if (known !== undefined && known.flavor === app.identityHeaders) return known.head;
+  const head = answerHead(up, app.identityHeaders);
+  ANSWERS.set(up, { flavor: app.identityHeaders, head });
+  return head;
+}
+
+function answerHead(up: UpstreamIdentity | null, flavor: Flavor): string[] {
+  const email = up?.email ?? '';
+  const sub = up?.userId ?? '';
+  const groups = up?.groups ?? '';
+  const assertion = up?.assertion ?? '';
+  const head = [
+    'x-request-id', '',
+    'cache-control', 'no-store',
+    'content-length', '0',
+    'x-gatehouse-user-email', email,
+    'x-gatehouse-user-id', sub,
+    'x-gatehouse-user-groups', groups,
+    'x-gatehouse-jwt-assertion', assertion,
+  ];
+  const add = (name: string, value: string): void => {
+    if (value) head.push(name, value);
+  };
+  switch (flavor) {
+    case 'cloudflare':
+      add('cf-access-jwt-assertion', assertion);
+      add('cf-access-authenticated-user-email', email);
+      break;
+    case 'pomerium':
+      add('x-pomerium-jwt-assertion', assertion);
+      add('x-pomerium-claim-email', email);
+      break;
+    case 'oauth2-proxy':
+      add('x-auth-request-email', email);
+      add('x-auth-request-user', sub);
+      add('x-auth-request-groups', groups);
+      break;
+    default:
+      break;
+  }
+  return head;
 }
 
 /**
