@@ -1,6 +1,9 @@
 // Prometheus metrics (prom-client), one registry per gateway. Per-request work is a Map lookup of
-// a pre-labelled child plus two increments: label hashing happens once per label combination.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Aggregator } from 'prom-client';
+// a pre-labelled child plus two increments of plain numbers: prom-client's labelled inc() and
+// observe() validate and hash their labels again on every call, so the request counter is handed to
+// prom-client when it is read (its collect hook), and the latency histogram is counted here and
+// exported in prom-client's own shape.
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Aggregator, type Metric } from 'prom-client';
 import { outcomeOf, type RequestContext } from './context.js';
 
 export interface GaugeSources {
@@ -21,11 +24,11 @@ export class Metrics {
    */
   collectCluster: (() => Promise<string | null>) | null = null;
   private readonly requests: Counter<'app' | 'status' | 'decision'>;
-  private readonly latency: Histogram<'app'>;
+  private readonly latency: LatencyHistogram;
   private readonly upstreamErrors: Counter<'app' | 'kind'>;
   private readonly reloads: Counter<'result'>;
   private readonly refreshes: Counter<'idp' | 'outcome'>;
-  private readonly children = new Map<string, { count: Counter.Internal; latency: Histogram.Internal<'app'> }>();
+  private readonly children = new Map<string, { count: Counter.Internal; pending: number; latency: LatencySeries }>();
 
   constructor(sources: GaugeSources = {}, defaults = true) {
     const registers = [this.registry];
@@ -36,14 +39,27 @@ export class Metrics {
       // the word twice), kept for one release so existing dashboards keep working; removed in 0.3.
       collectDefaultMetrics({ register: this.registry, prefix: LEGACY_PROCESS_PREFIX });
     }
-    this.requests = new Counter({ name: 'gatehouse_requests_total', help: 'Requests by app, status and decision.', labelNames: ['app', 'status', 'decision'], registers });
-    this.latency = new Histogram({
-      name: 'gatehouse_request_duration_seconds',
-      help: 'Time from request to response end, by app.',
-      labelNames: ['app'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    const children = this.children;
+    this.requests = new Counter({
+      name: 'gatehouse_requests_total',
+      help: 'Requests by app, status and decision.',
+      labelNames: ['app', 'status', 'decision'],
       registers,
+      // Called by prom-client before every read (/metrics, the workers' aggregation).
+      collect() {
+        for (const child of children.values()) {
+          if (child.pending === 0) continue;
+          child.count.inc(child.pending);
+          child.pending = 0;
+        }
+      },
     });
+    this.latency = new LatencyHistogram(
+      'gatehouse_request_duration_seconds',
+      'Time from request to response end, by app.',
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    );
+    this.registry.registerMetric(this.latency as unknown as Metric);
     this.upstreamErrors = new Counter({ name: 'gatehouse_upstream_errors_total', help: 'Upstream failures by app and kind (refused, reset, timeout, truncated, slow_client: the gateway gave up on a too slow client).', labelNames: ['app', 'kind'], registers });
     this.reloads = new Counter({ name: 'gatehouse_config_reloads_total', help: 'Config reloads by result (success, failure).', labelNames: ['result'], registers });
     this.refreshes = new Counter({
@@ -120,11 +136,18 @@ export class Metrics {
     const key = `${app}\0${status}\0${decision}`;
     let child = this.children.get(key);
     if (!child) {
-      child = { count: this.requests.labels(app, String(status), decision), latency: this.latency.labels(app) };
-      if (this.children.size < 10_000) this.children.set(key, child);
+      const count = this.requests.labels(app, String(status), decision);
+      const latency = this.latency.series(app);
+      if (this.children.size >= 10_000) {
+        count.inc();
+        this.latency.observe(latency, seconds);
+        return;
+      }
+      child = { count, pending: 0, latency };
+      this.children.set(key, child);
     }
-    child.count.inc();
-    child.latency.observe(seconds);
+    child.pending++;
+    this.latency.observe(child.latency, seconds);
   }
 
   upstreamError(app: string, kind: string): void {
@@ -138,4 +161,87 @@ export class Metrics {
   reload(ok: boolean): void {
     this.reloads.inc({ result: ok ? 'success' : 'failure' });
   }
+}
+
+interface LatencySeries {
+  readonly app: string;
+  /** Observations per bucket (not cumulative): counts[i] for value <= bounds[i] and > bounds[i - 1]. */
+  readonly counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/**
+ * A histogram labelled by app, counted in plain arrays and exported exactly as prom-client's
+ * Histogram exports itself (get() for the workers' aggregation, getForPromString() for the text), so
+ * /metrics and `workers: N` see the same series, buckets and aggregation ('sum') as before.
+ */
+class LatencyHistogram {
+  readonly type = 'histogram';
+  readonly aggregator: Aggregator = 'sum';
+  private readonly bySeries = new Map<string, LatencySeries>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: readonly number[],
+  ) {}
+
+  series(app: string): LatencySeries {
+    let s = this.bySeries.get(app);
+    if (s === undefined) {
+      s = { app, counts: new Float64Array(this.bounds.length), sum: 0, count: 0 };
+      this.bySeries.set(app, s);
+    }
+    return s;
+  }
+
+  observe(s: LatencySeries, seconds: number): void {
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && seconds > (bounds[i] as number)) i++;
+    if (i < bounds.length) s.counts[i] = (s.counts[i] as number) + 1;
+    s.sum += seconds;
+    s.count++;
+  }
+
+  /** prom-client's Histogram#getForPromString shape: le per value, app as shared labels. */
+  async getForPromString(): Promise<{ name: string; help: string; type: string; aggregator: Aggregator; values: ExportedValue[] }> {
+    const values: ExportedValue[] = [];
+    const bucket = `${this.name}_bucket`;
+    for (const s of this.bySeries.values()) {
+      const shared = { app: s.app };
+      let acc = 0;
+      for (let i = 0; i < this.bounds.length; i++) {
+        acc += s.counts[i] as number;
+        values.push({ labels: { le: this.bounds[i] as number }, sharedLabels: shared, value: acc, metricName: bucket });
+      }
+      values.push({ labels: { le: '+Inf' }, sharedLabels: shared, value: s.count, metricName: bucket });
+      values.push({ labels: {}, sharedLabels: shared, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: {}, sharedLabels: shared, value: s.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  /** prom-client's Histogram#get shape: the shared labels folded into each value's labels. */
+  async get(): Promise<{ name: string; help: string; type: string; aggregator: Aggregator; values: Array<Omit<ExportedValue, 'sharedLabels'>> }> {
+    const data = await this.getForPromString();
+    return { ...data, values: data.values.map(({ sharedLabels, labels, ...v }) => ({ ...v, labels: { ...labels, ...sharedLabels } })) };
+  }
+
+  /** Zeroes every series (the request path holds them). */
+  reset(): void {
+    for (const s of this.bySeries.values()) {
+      s.counts.fill(0);
+      s.sum = 0;
+      s.count = 0;
+    }
+  }
+}
+
+interface ExportedValue {
+  labels: Record<string, string | number>;
+  sharedLabels: Record<string, string>;
+  value: number;
+  metricName: string;
 }
