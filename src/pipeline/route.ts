@@ -5,7 +5,7 @@ import { reject, type Rejection } from '../errors.js';
 import type { RequestContext } from '../context.js';
 import { framingProblem, normalizeTarget, requestHost, requestTarget } from './request.js';
 import { routerFor } from '../routing/router.js';
-import { isForwardAuthPath, routeForwardAuth } from './forward-auth/request.js';
+import { FORWARD_AUTH_PATH, isForwardAuthPath, routeForwardAuth } from './forward-auth/request.js';
 
 export const GATEHOUSE_PREFIX = '/.gatehouse/';
 
@@ -17,7 +17,14 @@ export function route(ctx: RequestContext): Rejection | undefined {
   const framing = framingProblem(ctx.req);
   if (framing) return framing;
 
-  const target = normalizeTarget(requestTarget(ctx.req));
+  const raw = requestTarget(ctx.req);
+  // A proxy's forward-auth question as nginx, Traefik and Caddy send it: nothing to normalise (its
+  // dot would send it through the dot-segment pass on every question).
+  if (raw === FORWARD_AUTH_PATH) {
+    ctx.path = raw;
+    return routeForwardAuth(ctx);
+  }
+  const target = normalizeTarget(raw);
   if (!target.ok) return reject('bad_request', target.reason, { message: target.message });
   ctx.path = target.path;
   ctx.query = target.query;
