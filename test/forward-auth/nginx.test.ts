@@ -66,6 +66,17 @@ if (needsNginx(t, 'the nginx forward-auth test')) {
     t.equal(upstream.seen.some((r) => r.url === '/api/denied' || r.url === '/api/anon'), false);
   });
 
+  t.test('identity headers larger than nginx’s default one-page header buffer still pass (the recipe’s proxy_buffer_size)', async (t) => {
+    const groups = ['staff', ...Array.from({ length: 120 }, (_, i) => `engineering-platform-team-${String(i).padStart(3, '0')}`)];
+    const carol = await s.session({ sub: 'carol', email: 'carol@corp.example', groups });
+    const r = await request(nginx.port, { host: 'wiki.test', path: '/api/many-groups', headers: { authorization: `Bearer ${carol.token}` } });
+    t.equal(r.status, 200, nginx.log());
+    const seen = seenBy('/api/many-groups');
+    t.equal(seen['x-gatehouse-user-groups'], groups.join(','));
+    const answered = ['x-gatehouse-user-email', 'x-gatehouse-user-id', 'x-gatehouse-user-groups', 'x-gatehouse-jwt-assertion'].reduce((n, h) => n + String(seen[h] ?? '').length, 0);
+    t.ok(answered > 4096, `the identity headers (${answered} bytes) exceed a 4k buffer`);
+  });
+
   t.test('a WebSocket is authorized the same way', async (t) => {
     upstream.server.on('upgrade', (req, socket: net.Socket) => {
       socket.write(`HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nx-seen-email: ${String(req.headers['x-gatehouse-user-email'] ?? '')}\r\n\r\n`);
