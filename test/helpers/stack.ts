@@ -47,6 +47,16 @@ export async function startUpstream(t: Tap, handler?: Handler): Promise<Upstream
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
+  // Once a test accepts upgrades: a connection its client ended is ended here too, as a WebSocket
+  // server does; a half-open one would hold the gateway's side open until its drain_timeout at
+  // teardown (10 s). (Without an 'upgrade' listener Node answers an upgrade as a plain request.)
+  const endWithClient = (_req: IncomingMessage, socket: net.Socket) => socket.once('end', () => socket.end());
+  let ending = false;
+  server.on('newListener', (event: string) => {
+    if (event !== 'upgrade' || ending) return;
+    ending = true;
+    server.prependListener('upgrade', endWithClient);
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => {
     for (const socket of sockets) socket.destroy();
@@ -107,7 +117,12 @@ export async function startStack(t: Tap, opts: StackOptions): Promise<Stack> {
     listen: { data: opts.listen ?? '127.0.0.1:0', admin: '127.0.0.1:0' },
     ...(opts.extend ? { extend: opts.extend } : {}),
   });
-  t.teardown(() => gw.close());
+  t.teardown(() => {
+    // The test is over: keep-alive connections its clients left idle (Node's global agent, fetch)
+    // are closed now, not after keep_alive_timeout (5 s), which the drain would otherwise wait for.
+    gw.dataServer.closeIdleConnections();
+    return gw.close();
+  });
   const port = Number(new URL(gw.dataUrl).port);
   return { gw, dir, dataUrl: gw.dataUrl, adminUrl: gw.adminUrl, port, writeApp };
 }
