@@ -37,8 +37,9 @@ export function startTraffic(opts: {
   sessionOf: (cookie: string) => string;
   maxInFlight?: number;
 }): Traffic {
-  // The client drops an idle keep-alive connection after 1 s, well before the gateway's 5 s
-  // keep_alive_timeout: a client must not send on a connection the server is closing as idle.
+  // The client drops an idle keep-alive connection after 1 s, well before the gateway's
+  // keep_alive_timeout (3 s in the rolling-restart test): a client must not send on a connection
+  // the server is closing as idle.
   const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 16, timeout: 1000 });
   const answered: Answered[] = [];
   const failures: string[] = [];
