@@ -49,28 +49,30 @@ interface Cached extends UpstreamIdentity {
   /** The assertion's exp (epoch s): never later than the identity's own. */
   readonly exp: number;
   readonly refreshAt: number;
+  /** The identity object this entry is served to (hits compare the object, not its contents). */
+  readonly identity: Identity;
+  /** What the assertion says but iat/exp (its claims' JSON), for sharing; null when unsigned. */
+  readonly content: string | null;
 }
 
-/** One session's entries: for the very identity object they were made for, by audience. */
-interface PerSession {
-  identity: Identity;
-  /** The first audience's entry (most sessions only ever visit one app), then the others. */
-  first: Cached;
-  more: Cached[] | null;
-}
+/** Entries kept per session id, newest first: one per identity object × audience in use. */
+const MAX_PER_SESSION = 8;
 
 export class AssertionSigner {
   private readonly header: string;
   private readonly signer: Signer;
   private readonly key: KeyObject;
-  private readonly cache: LRUCache<string, PerSession>;
   /**
-   * Signed assertions by what they say (audience and every claim but iat/exp): identity objects
-   * that say the same thing — the same token verified again after a cache eviction, a service
-   * token's identity rebuilt each cache lifetime, a session's live-identity version that changed
-   * nothing signed — share one signature until it nears expiry.
+   * By session id: the entries made for it. An entry is served only to the very identity object it
+   * was made for — the verified-token cache hands out one object per token — so two issuers' equal
+   * jti values never share one. Identity objects that say the same thing (every claim but iat/exp
+   * equal) — the same token verified again after a cache eviction, a service token's identity
+   * rebuilt each cache lifetime, a session's live-identity version that changed nothing signed —
+   * share one signature until it nears expiry. The assertion carries `sid`, so sharing can only
+   * happen within one session id: keying by it finds candidates without a second cache keyed by
+   * the claims' JSON (which cost a lookup, an insert and the garbage of both for every new session).
    */
-  private readonly signed: LRUCache<string, Cached>;
+  private readonly cache: LRUCache<string, Cached[]>;
   /** Signatures made (each one a full sign with the gateway's key): a counter, for tests and metrics. */
   signatures = 0;
 
@@ -80,7 +82,6 @@ export class AssertionSigner {
     this.signer = SIGNERS[alg];
     this.key = key;
     this.cache = new LRUCache({ max: opts.maxEntries ?? 10_000 });
-    this.signed = new LRUCache({ max: opts.maxEntries ?? 10_000 });
   }
 
   sign(identity: Identity, audience: string, now = Date.now()): string {
@@ -90,41 +91,43 @@ export class AssertionSigner {
   /**
    * The identity headers for `audience`, built and signed once per identity and audience and reused
    * until a minute before the assertion expires. Looked up by the session id and audience strings
-   * the identity and the config already hold (no key is built per request), and served only to the
-   * very identity object they were made for — the verified-token cache hands out one object per
-   * token — so two issuers' equal jti values can never share an entry; a signature is shared only
-   * between identities whose assertions say exactly the same.
+   * the identity and the config already hold (no key is built per request).
    */
   upstream(identity: Identity, audience: string, signed = true, now = Date.now()): UpstreamIdentity {
-    const session = this.cache.get(identity.sessionId);
-    if (session !== undefined && session.identity === identity) {
-      const hit = session.first.audience === audience ? session.first : find(session.more, audience);
-      if (hit !== undefined && now < hit.refreshAt && (hit.assertion !== null || !signed)) return hit;
+    const entries = this.cache.get(identity.sessionId);
+    if (entries !== undefined) {
+      for (let i = 0; i < entries.length; i++) {
+        const c = entries[i] as Cached;
+        if (c.identity === identity && c.audience === audience && now < c.refreshAt && (c.assertion !== null || !signed)) return c;
+      }
     }
-    const made = this.make(identity, audience, now, signed);
-    if (made.refreshAt > now) this.remember(session, identity, made);
+    const made = this.make(identity, audience, now, signed, entries);
+    if (made.refreshAt > now) this.remember(entries, made, now);
     return made;
   }
 
-  private remember(session: PerSession | undefined, identity: Identity, made: Cached): void {
-    if (session === undefined || session.identity !== identity) {
-      this.cache.set(identity.sessionId, { identity, first: made, more: null });
-    } else if (session.first.audience === made.audience) {
-      session.first = made;
-    } else {
-      const others = (session.more ?? []).filter((c) => c.audience !== made.audience);
-      others.push(made);
-      session.more = others;
+  /** Puts `made` first; drops what it replaces (same identity object and audience) and what is stale. */
+  private remember(entries: Cached[] | undefined, made: Cached, now: number): void {
+    if (entries === undefined) {
+      this.cache.set(made.identity.sessionId, [made]);
+      return;
     }
+    const kept = [made];
+    for (const c of entries) {
+      if (kept.length >= MAX_PER_SESSION) break;
+      if (now < c.refreshAt && !(c.identity === made.identity && c.audience === made.audience)) kept.push(c);
+    }
+    this.cache.set(made.identity.sessionId, kept);
   }
 
-  private make(identity: Identity, audience: string, now: number, signed: boolean): Cached {
+  private make(identity: Identity, audience: string, now: number, signed: boolean, entries: Cached[] | undefined): Cached {
     const iat = Math.floor(now / 1000);
     const exp = Math.min(iat + ASSERTION_TTL_SEC, identity.expiresAt);
     const email = identity.email ? headerSafe(identity.email) : null;
     const userId = headerSafe(identity.subject);
     const groups = identity.groups.length ? headerSafe(identity.groups.join(',')) : null;
-    if (!signed) return { audience, email, userId, groups, assertion: null, exp, refreshAt: exp * 1000 - ASSERTION_REFRESH_MARGIN_MS };
+    const refreshAt = exp * 1000 - ASSERTION_REFRESH_MARGIN_MS;
+    if (!signed) return { audience, email, userId, groups, assertion: null, exp, refreshAt, identity, content: null };
     const content = JSON.stringify({
       iss: GATEWAY_ISSUER,
       aud: audience,
@@ -137,12 +140,14 @@ export class AssertionSigner {
       sid: identity.sessionId,
       service_token: identity.serviceToken,
     });
-    const shared = this.signed.get(content);
-    // The same claims, signed earlier: reused while fresh, and never past this identity's own exp.
-    if (shared !== undefined && now < shared.refreshAt && shared.exp <= identity.expiresAt) return shared;
-    const made: Cached = { audience, email, userId, groups, assertion: this.assertion(content, iat, exp), exp, refreshAt: exp * 1000 - ASSERTION_REFRESH_MARGIN_MS };
-    if (made.refreshAt > now) this.signed.set(content, made);
-    return made;
+    // The same claims (so the same audience and header values), signed earlier for another identity
+    // object of this session: reused while fresh, and never past this identity's own exp.
+    if (entries !== undefined) {
+      for (const c of entries) {
+        if (c.content === content && now < c.refreshAt && c.exp <= identity.expiresAt) return { ...c, identity };
+      }
+    }
+    return { audience, email, userId, groups, assertion: this.assertion(content, iat, exp), exp, refreshAt, identity, content };
   }
 
   /** The JWT: `content` is the claims' JSON without iat and exp, which lead the payload. */
@@ -151,12 +156,6 @@ export class AssertionSigner {
     this.signatures++;
     return `${input}.${this.signer(Buffer.from(input, 'ascii'), this.key).toString('base64url')}`;
   }
-}
-
-function find(list: Cached[] | null, audience: string): Cached | undefined {
-  if (list === null) return undefined;
-  for (const c of list) if (c.audience === audience) return c;
-  return undefined;
 }
 
 // Node refuses header values outside tab, 0x20–0x7E and 0x80–0xFF (and CR/LF would split headers).
