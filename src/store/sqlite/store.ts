@@ -52,6 +52,13 @@ function insertDecisionsSql(rows: number): string {
 /** Revokes the unrevoked sessions matching `where`; an already revoked one keeps its first revocation. */
 const revokeWhere = (where: string) => `UPDATE sessions SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE ${where} AND revoked_at IS NULL`;
 
+/** A session × app aggregate meeting the stored one: counts add up, first/last seen widen. */
+const ACTIVITY_MERGE = `ON CONFLICT (session_id, app) DO UPDATE SET
+        request_count = request_count + excluded.request_count,
+        first_seen_at = min(first_seen_at, excluded.first_seen_at),
+        last_path = CASE WHEN excluded.last_seen_at >= last_seen_at THEN excluded.last_path ELSE last_path END,
+        last_seen_at = max(last_seen_at, excluded.last_seen_at)`;
+
 function prepare(db: Database.Database) {
   const cols = SESSION_INSERT_COLUMNS;
   return {
@@ -73,11 +80,12 @@ function prepare(db: Database.Database) {
         (session_id, app, first_seen_at, last_seen_at, request_count, last_path)
       SELECT @sessionId, @app, @firstSeenAt, @lastSeenAt, @count, @lastPath
       WHERE EXISTS (SELECT 1 FROM sessions WHERE id = @sessionId)
-      ON CONFLICT (session_id, app) DO UPDATE SET
-        request_count = request_count + excluded.request_count,
-        first_seen_at = min(first_seen_at, excluded.first_seen_at),
-        last_path = CASE WHEN excluded.last_seen_at >= last_seen_at THEN excluded.last_path ELSE last_path END,
-        last_seen_at = max(last_seen_at, excluded.last_seen_at)`),
+      ${ACTIVITY_MERGE}`),
+    // The activity of a session this very transaction inserted: the session is known to exist, so
+    // no EXISTS probe (a second lookup of the new row), and positional parameters.
+    upsertNewActivity: db.prepare(`INSERT INTO session_apps
+        (session_id, app, first_seen_at, last_seen_at, request_count, last_path) VALUES (?, ?, ?, ?, ?, ?)
+      ${ACTIVITY_MERGE}`),
     // Only when it moves last_seen_at forward: a no-op UPDATE would still rewrite the row and its
     // sessions_last_seen entry.
     touchFromActivity: db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?'),
@@ -135,6 +143,8 @@ export class SqliteStore implements Store {
     const params = this.sessionArgs;
     // last_seen_at of the batch's sessions is at least this once they are written.
     const seenAt = new Map<string, number>();
+    // Sessions this transaction inserted (most of a batch's sessions are new ones).
+    const inserted = new Set<string>();
     for (const s of sessions) {
       seenAt.set(s.id, Math.max(seenAt.get(s.id) ?? s.lastSeenAt, s.lastSeenAt));
       if (this.st.insertSession.run(sessionInsertParams(s, params)).changes === 0) {
@@ -142,11 +152,13 @@ export class SqliteStore implements Store {
         this.st.touchSession.run(sessionTouchParams(s));
         continue;
       }
+      inserted.add(s.id);
       // The new row itself is excluded (id <>): the previous session is the one before it.
       if (s.email) this.recordIdentityChange(s);
     }
     for (const a of batch.activity) {
-      this.st.upsertActivity.run(a);
+      if (inserted.has(a.sessionId)) this.st.upsertNewActivity.run(a.sessionId, a.app, a.firstSeenAt, a.lastSeenAt, a.count, a.lastPath);
+      else this.st.upsertActivity.run(a);
       // A first request's activity comes with its session (same time): nothing to move then.
       const seen = seenAt.get(a.sessionId);
       if (seen === undefined || a.lastSeenAt > seen) this.st.touchFromActivity.run(a.lastSeenAt, a.sessionId, a.lastSeenAt);
