@@ -8,12 +8,13 @@
 //   node bench/run.js [--rounds 3] [--duration 5] [--warmup 1] [--connections 50]
 //                     [--cold-duration 3] [--only case,case] [--skip case,case]
 //                     [--tool wrk|autocannon] [--log-level warn|silent|info] [--no-write]
+//                     [--fa-baseline <another build's dist/>]   (adds nginx-fa-base: A/B in the same run)
 import { benchArgs } from './lib/args.mjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadTool, runLoad } from './lib/load.mjs';
 import {
   BENCH_DIR,
@@ -45,6 +46,7 @@ const { values: opt } = benchArgs(import.meta.url, {
   tool: { type: 'string' },
   'log-level': { type: 'string', default: 'warn' },
   'no-write': { type: 'boolean', default: false },
+  'fa-baseline': { type: 'string' },
 });
 const ROUNDS = Number(opt.rounds);
 const DURATION = Number(opt.duration);
@@ -113,6 +115,16 @@ async function main() {
     floor = await startNode('fa-floor', [join(BENCH_DIR, 'fa-floor.mjs'), '--headers', file]);
     nginxFloor = await startNginx(upstream.port, floor.port, 'nginx-floor');
   }
+  // --fa-baseline: the same forward-auth case on another build (same keys, own store, own nginx).
+  let ghBase = null;
+  let nginxBase = null;
+  if (nginx?.faPort && opt['fa-baseline']) {
+    const dir = await prepareGateway({ upstream: upstreamUrl, logLevel: LOG_LEVEL, keysFrom: gw1dir.keysFile, forwardAuthPeer: FA_PEER });
+    tempDirs.push(dir.dir);
+    ghBase = await startGatehouse(dir, { name: 'gatehouse-base', dist: resolve(opt['fa-baseline']) });
+    services.push(ghBase);
+    nginxBase = await startNginx(upstream.port, ghBase.dataPort, 'nginx-base');
+  }
 
   // workers: 2 — same keys (so the same cookie works), own store.
   let gh2 = null;
@@ -166,6 +178,7 @@ async function main() {
     });
     await expect('nginx forward-auth no credential', nginx.faPort, { path: '/', host: HOSTS.fa, headers: { accept: 'application/json' } }, 401);
   }
+  if (nginxBase?.faPort) await expect('nginx forward-auth baseline', nginxBase.faPort, { path: '/', host: HOSTS.fa, headers: { cookie: `${COOKIE}=${cookie}` } }, 200);
   if (nginxFloor?.faPort) {
     await expect('nginx forward-auth floor', nginxFloor.faPort, { path: '/echo', host: HOSTS.fa, headers: { cookie: `${COOKIE}=${cookie}` } }, 200, (r) => {
       const seen = JSON.parse(r.body).headers;
@@ -233,6 +246,17 @@ async function main() {
       pid: nginx.pid,
       tree: true,
       alsoPid: gh.pid,
+      parts: ['nginx', 'Gatehouse'],
+      expect: 200,
+    },
+    nginxBase?.faPort && {
+      id: 'nginx-fa-base',
+      label: `nginx auth_request → Gatehouse forward-auth, baseline build (${opt['fa-baseline']}) (CPU: nginx + Gatehouse)`,
+      url: base(nginxBase.faPort),
+      headers: { host: HOSTS.fa, cookie: cookieHeader },
+      pid: nginxBase.pid,
+      tree: true,
+      alsoPid: ghBase.pid,
       parts: ['nginx', 'Gatehouse'],
       expect: 200,
     },
@@ -410,6 +434,8 @@ function summarize(cases, rounds) {
     floorVsNginx: pair('nginx-fa-floor', 'nginx'),
     forwardAuthVsFloor: pair('nginx-fa', 'nginx-fa-floor'),
     floorVsAllow: pair('nginx-fa-floor', 'gh-allow'),
+    forwardAuthVsBaseline: pair('nginx-fa', 'nginx-fa-base'),
+    baselineVsNginx: pair('nginx-fa-base', 'nginx'),
     w2VsW1Allow: pair('gh-allow-w2', 'gh-allow'),
     denyVsBypass: pair('gh-deny', 'gh-bypass'),
     allowCpuMinusBypassCpuUs: pair('gh-allow', 'gh-bypass', (x, y) => x.cpuUsPerRequest - y.cpuUsPerRequest),
@@ -551,6 +577,7 @@ function markdown(res) {
   const extra = [];
   if (p.bareFetchVsBare) extra.push(`bare fetch path vs native: ${fmt.ratio(p.bareFetchVsBare.median)}`);
   if (p.bypassVsBareFetch) extra.push(`bypass vs bare fetch path: ${fmt.ratio(p.bypassVsBareFetch.median)}`);
+  if (p.forwardAuthVsBaseline) extra.push(`nginx-fa vs the baseline build: ${fmt.ratio(p.forwardAuthVsBaseline.median)} (baseline vs nginx: ${fmt.ratio(p.baselineVsNginx.median)})`);
   if (p.denyVsBypass) extra.push(`deny vs bypass: ${fmt.ratio(p.denyVsBypass.median)}`);
   if (p.allowNoAssertVsBypass) extra.push(`allow without the assertion (jwt_assertion: false) vs bypass: ${fmt.ratio(p.allowNoAssertVsBypass.median)}`);
   if (p.allowCpuMinusBypassCpuUs) extra.push(`allow − bypass CPU: ${fmt.n(p.allowCpuMinusBypassCpuUs.median, 1)} µs/req`);
