@@ -39,10 +39,11 @@ export class SqliteReadWorker implements StoreReader {
   readonly identities: StoreReader['identities'] = { sessionHistory: (id) => this.call('sessionHistory', [id]) as never };
   readonly actions: StoreReader['actions'] = { list: (q) => this.call('listActions', [q]) as never };
 
-  /** Starts the thread now, so the first admin read does not wait for it. */
-  constructor(readonly file: string) {
-    this.thread();
-  }
+  /**
+   * The thread starts with the first read, not here: a thread is a V8 isolate of its own (~7 MiB of
+   * resident memory, measured), and most gateways serve requests for hours between two admin reads.
+   */
+  constructor(readonly file: string) {}
 
   /** The thread, started on first use and again after it died (every pending read then failed). */
   private thread(): Worker {
