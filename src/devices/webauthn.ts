@@ -3,19 +3,18 @@
 // the browser and back sealed (AES-GCM, bound to the session and the ceremony), so any worker or
 // instance can finish what another began; a used challenge is refused again within its lifetime.
 import { randomUUID } from 'node:crypto';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransportFuture,
-  type RegistrationResponseJSON,
-} from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, AuthenticatorTransportFuture, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Sealer } from '../login/seal.js';
 import type { DeviceRecord } from '../store/device-types.js';
 
 const CEREMONY_MS = 3 * 60_000;
+
+/**
+ * @simplewebauthn/server and its ASN.1 and CBOR dependencies (~70 modules, ~3 MiB of heap, measured)
+ * are loaded by the first ceremony: a gateway whose users never enroll a device never needs them.
+ */
+let library: Promise<typeof import('@simplewebauthn/server')> | null = null;
+const simpleWebAuthn = (): Promise<typeof import('@simplewebauthn/server')> => (library ??= import('@simplewebauthn/server'));
 
 type Ceremony = 'enroll' | 'check';
 interface Sealed {
@@ -63,6 +62,7 @@ export class WebAuthn {
   }
 
   async enrollOptions(p: Party, sessionId: string, user: { name: string; display: string }, existing: DeviceRecord[]) {
+    const { generateRegistrationOptions } = await simpleWebAuthn();
     const options = await generateRegistrationOptions({
       rpName: 'Gatehouse',
       rpID: p.rpId,
@@ -78,6 +78,7 @@ export class WebAuthn {
 
   async verifyEnrollment(p: Party, sessionId: string, state: unknown, response: unknown) {
     const expectedChallenge = this.open('enroll', state, sessionId);
+    const { verifyRegistrationResponse } = await simpleWebAuthn();
     const r = await verifyRegistrationResponse({
       response: response as RegistrationResponseJSON,
       expectedChallenge,
@@ -101,6 +102,7 @@ export class WebAuthn {
   }
 
   async checkOptions(p: Party, sessionId: string, devices: DeviceRecord[]) {
+    const { generateAuthenticationOptions } = await simpleWebAuthn();
     const options = await generateAuthenticationOptions({
       rpID: p.rpId,
       allowCredentials: devices.map((d) => ({ id: d.credentialId, transports: d.transports as AuthenticatorTransportFuture[] })),
@@ -120,6 +122,7 @@ export class WebAuthn {
   /** Verifies an assertion by this device; returns its new signature counter. */
   async verifyCheck(p: Party, sessionId: string, state: unknown, response: unknown, d: DeviceRecord): Promise<number> {
     const expectedChallenge = this.open('check', state, sessionId);
+    const { verifyAuthenticationResponse } = await simpleWebAuthn();
     const r = await verifyAuthenticationResponse({
       response: response as AuthenticationResponseJSON,
       expectedChallenge,
