@@ -5,7 +5,14 @@
 // (bench/refresh-load.mjs). The semantics openid-client relies on stay: no redirect is followed
 // (its `redirect: 'manual'`; request() follows none), its timeout signal aborts the request, and it
 // gets a real Response (status, headers, body) to check exactly as before.
-import { Agent, request } from 'undici';
+import { createRequire } from 'node:module';
+import type { Agent as UndiciAgent, Dispatcher } from 'undici';
+
+// Only undici's Agent and its request API: the package's entry point also loads fetch, WebSocket,
+// the cache and mock layers, ~4.6 MiB of heap in every gateway process (measured) for nothing used.
+const require = createRequire(import.meta.url);
+const Agent = require('undici/lib/dispatcher/agent.js') as typeof UndiciAgent;
+const request = require('undici/lib/api/api-request.js') as (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 
 /** Idle keep-alive connections to the IdP stay open this long (the server may close them sooner). */
 const KEEP_ALIVE_MS = 30_000;
@@ -20,12 +27,14 @@ export function idpFetch(): IdpFetch {
   const fetch = async (url: string, init: RequestInit): Promise<Response> => {
     const method = (init.method ?? 'GET') as 'GET' | 'POST' | 'HEAD';
     const body = init.body === undefined || init.body === null ? undefined : bodyText(init.body);
-    const res = await request(url, {
+    const target = new URL(url);
+    const res = await request.call(agent, {
+      origin: target.origin,
+      path: `${target.pathname}${target.search}`,
       method,
       headers: init.headers as Record<string, string> | undefined,
       body,
       signal: init.signal ?? undefined,
-      dispatcher: agent,
     });
     const bytes = await res.body.arrayBuffer();
     const headers = new Headers();
