@@ -9,6 +9,12 @@ import type { Peers } from './peers.js';
 
 const TOPIC = 'signin';
 const MAX_ENTRIES = 50_000;
+/**
+ * Bounded by count through maxSize (every entry weighs 1) rather than `max`: lru-cache preallocates
+ * its arrays for `max` entries up front (three caches × 50,000 slots: ~3.5 MiB in every process),
+ * while this bound grows them only as sign-ins arrive. Same LRU eviction, same bound.
+ */
+const BOUND = { maxSize: MAX_ENTRIES, sizeCalculation: () => 1 } as const;
 /** How long a miss waits for a put from another worker still in flight (worker-to-worker is ~1 ms). */
 const PEER_WAIT_MS = 100;
 
@@ -24,9 +30,9 @@ type Op =
   | { op: 'throttle'; key: string; entry: ThrottleEntry | null };
 
 export class MemorySignInState implements SignInState {
-  private readonly once = new LRUCache<string, Timed<string>>({ max: MAX_ENTRIES });
-  private readonly marks = new LRUCache<string, Timed<number>>({ max: MAX_ENTRIES });
-  private readonly throttle = new LRUCache<string, ThrottleEntry>({ max: MAX_ENTRIES });
+  private readonly once = new LRUCache<string, Timed<string>>(BOUND);
+  private readonly marks = new LRUCache<string, Timed<number>>(BOUND);
+  private readonly throttle = new LRUCache<string, ThrottleEntry>(BOUND);
 
   constructor(private readonly peers?: Peers) {
     peers?.on<Op>(TOPIC, (m) => this.apply(m));
