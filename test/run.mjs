@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 // test/helpers/ts-cache.mjs keeps one transpiled file per version of each module: versions older
 // than a week go (one still in use is transpiled again, once).
@@ -22,7 +23,14 @@ for (const name of existsSync(cache) ? readdirSync(cache) : []) {
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
 const missingFile = join(dir, 'missing.txt');
 const local = join(import.meta.dirname, '../node_modules/.bin/tap');
-const tap = spawn(existsSync(local) ? local : 'tap', process.argv.slice(2), { stdio: 'inherit', env: { ...process.env, GATEHOUSE_TEST_MISSING: missingFile } });
+const args = process.argv.slice(2);
+const env = { ...process.env, GATEHOUSE_TEST_MISSING: missingFile };
+if (args.includes('--disable-coverage')) {
+  // Without coverage, tap's process recorder is kept out of the test processes (test/run-preload.mjs).
+  const preload = `--import=${JSON.stringify(pathToFileURL(join(import.meta.dirname, 'run-preload.mjs')).href)}`;
+  Object.assign(env, { GATEHOUSE_TEST_NO_PROCESSINFO: '1', NODE_OPTIONS: `${preload} ${env.NODE_OPTIONS ?? ''}`.trim() });
+}
+const tap = spawn(existsSync(local) ? local : 'tap', args, { stdio: 'inherit', env });
 const code = await new Promise((done) => tap.once('exit', (c, signal) => done(c ?? (signal ? 1 : 0))));
 let notes = [];
 try {
