@@ -149,10 +149,10 @@ export class Pipeline {
       return;
     }
     try {
-      const hasBody = prepareUpstreamHeaders(ctx, this.s, ctx.trustedPeer);
+      const upstream = prepareUpstreamHeaders(ctx, this.s, ctx.trustedPeer);
       // A 502/504 page shows its request id: recorded like a rejection, so the id can be looked up.
       const onFail = (rej: Rejection): void => this.stop(ctx, t, rej);
-      if (t.res) this.s.forwarder.web(ctx, t.res, hasBody, onFail);
+      if (t.res) this.s.forwarder.web(ctx, t.res, upstream, onFail);
       else if (t.socket) {
         this.s.websockets.track(ctx, t.socket);
         this.s.forwarder.upgrade(ctx, t.socket, t.head ?? Buffer.alloc(0), onFail);

@@ -21,8 +21,8 @@ async function listener(t: Test, config: GatewayConfig, services: Services) {
     const ctx = contextFor(config, req);
     const r = route(ctx);
     if (r || !isRouted(ctx)) return sendRejection(ctx, res, r ?? { code: 'internal_error', reason: 'unrouted' });
-    const hasBody = prepareUpstreamHeaders(ctx, services, ctx.trustedPeer);
-    services.forwarder.web(ctx, res, hasBody, (rej) => {
+    const upstream = prepareUpstreamHeaders(ctx, services, ctx.trustedPeer);
+    services.forwarder.web(ctx, res, upstream, (rej) => {
       failures.push(rej);
       sendRejection(ctx, res, rej);
     });

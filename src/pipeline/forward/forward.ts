@@ -17,6 +17,7 @@ import type { Logger } from '../../log.js';
 import { WebSocketForwarder } from './forward-ws.js';
 import { InFlight, ProgressWatch, type Watched } from './guards.js';
 import { ResponseRelay, type ForwardEvents } from './relay.js';
+import type { UpstreamRequest } from './headers.js';
 
 export type { ForwardEvents } from './relay.js';
 
@@ -43,10 +44,12 @@ export class Forwarder {
   }
 
   /**
-   * Forward an ordinary request. `hasBody`: the client sent a body (content-length > 0 or chunked),
-   * streamed upstream as it arrives. `onFail` answers with a page when nothing was sent yet.
+   * Forward an ordinary request with the headers prepareUpstreamHeaders built. A body (`hasBody`:
+   * content-length > 0 or chunked) is streamed upstream as it arrives. `onFail` answers with a page
+   * when nothing was sent yet.
    */
-  web(ctx: RoutedContext, res: ServerResponse, hasBody: boolean, onFail: (rej: Rejection) => void): void {
+  web(ctx: RoutedContext, res: ServerResponse, upstream: UpstreamRequest, onFail: (rej: Rejection) => void): void {
+    const hasBody = upstream.hasBody;
     const app = ctx.app;
     const req = ctx.req;
     if (!this.apps.enter(app.name, app.maxInFlight)) {
@@ -79,7 +82,7 @@ export class Forwarder {
     const options: Dispatcher.DispatchOptions & { servername?: string } = {
       path: route.base + ctx.path + ctx.query, // exactly the path we routed and evaluated
       method: req.method as Dispatcher.HttpMethod,
-      headers: req.headers as Record<string, string | string[]>,
+      headers: upstream.headers as string[],
       servername: route.servername, // undici's Request takes it; its DispatchOptions type omits it
       body: hasBody ? req : null,
       headersTimeout: app.timeoutMs,

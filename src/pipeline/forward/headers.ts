@@ -35,56 +35,78 @@ const IDENTITY_PREFIXES = [
  */
 const NEVER_NOMINATED = new Set(['host', 'content-length', 'transfer-encoding']);
 
+/** What goes upstream: the header fields as one flat [name, value, name, value …] list. */
+export interface UpstreamRequest {
+  /**
+   * Flat name/value pairs, the form undici's dispatcher takes without walking an object's keys.
+   * A value is a list only for a field Node keeps as one (set-cookie).
+   */
+  headers: Array<string | string[]>;
+  /** The client sends a body (content-length > 0, or chunked): streamed upstream, framed again. */
+  hasBody: boolean;
+}
+
 /**
- * Replaces ctx.req.headers with what goes upstream. One pass builds a fresh object: deleting keys
- * from Node's header object would turn it into a slow dictionary-mode object on every request.
- * Returns whether the client sends a body (content-length > 0, or chunked): the forwarder frames
- * it again upstream, so transfer-encoding itself is never copied.
+ * The headers the upstream sees, built in one pass over Node's parsed headers: nothing is deleted
+ * from an object (that would put it into V8's slow dictionary mode), nothing is copied twice, and
+ * the identity headers are appended from the values cached per identity × app. A WebSocket upgrade
+ * (forwarded by http-proxy-3, which reads ctx.req.headers) gets them as ctx.req.headers instead.
+ * Transfer-encoding is never copied: the forwarder frames the body again.
  */
-export function prepareUpstreamHeaders(ctx: RoutedContext, s: Services, trustedPeer: boolean): boolean {
+export function prepareUpstreamHeaders(ctx: RoutedContext, s: Services, trustedPeer: boolean): UpstreamRequest {
   const src = ctx.req.headers;
   const app = ctx.app;
   const nominated = nominatedHopByHop(src.connection);
   const country = !trustedPeer && ctx.config.countryHeader ? ctx.config.countryHeader : null; // lowercased at load
   const dropCredentials = !app.passCredentials;
   const strip = app.stripHeaders;
-  const out: IncomingHttpHeaders = {};
+  const out: Array<string | string[]> = [];
   for (const name in src) {
     if (STRIPPED.has(name) || name === country || (nominated !== null && nominated.includes(name))) continue;
     const c = name.charCodeAt(0);
     if ((c === 120 /* x */ || c === 99 /* c */) && startsWithAny(name, IDENTITY_PREFIXES)) continue;
     if (strip !== null && (strip.names.has(name) || startsWithAny(name, strip.prefixes))) continue;
+    const value = src[name];
+    if (value === undefined) continue;
     if (dropCredentials) {
       if (name === 'authorization' && ctx.credentialSource === 'bearer') continue;
       if (name === 'cookie') {
-        // Filtered here rather than deleted afterwards: one `delete` on the fresh object costs
-        // more than the whole copy (it leaves V8's fast properties mode).
-        const kept = withoutSessionCookie(src.cookie, ctx.config.session.cookie);
-        if (kept !== undefined) out.cookie = kept;
+        const kept = withoutSessionCookie(value as string, ctx.config.session.cookie);
+        if (kept !== undefined) out.push(name, kept);
         continue;
       }
     }
-    out[name] = src[name];
+    out.push(name, value);
   }
 
   const te = src['transfer-encoding'];
   const length = src['content-length'];
   const hasBody = (typeof te === 'string' && te !== '') || (length !== undefined && length !== '0');
-  if (ctx.upgrade) {
-    out.connection = 'upgrade';
-    out.upgrade = 'websocket';
-  }
+  if (ctx.upgrade) out.push('connection', 'upgrade', 'upgrade', 'websocket');
 
   const xff = trustedPeer ? src['x-forwarded-for'] : undefined;
   const xfh = trustedPeer ? src['x-forwarded-host'] : undefined;
-  out['x-forwarded-for'] = typeof xff === 'string' && xff ? `${xff}, ${ctx.req.socket.remoteAddress ?? ''}` : ctx.clientIp;
-  out['x-forwarded-host'] = typeof xfh === 'string' && xfh ? xfh : (src.host ?? ctx.host);
-  out['x-forwarded-proto'] = ctx.proto;
-  out['x-request-id'] = ctx.requestId;
+  out.push(
+    'x-forwarded-for',
+    typeof xff === 'string' && xff ? `${xff}, ${ctx.req.socket.remoteAddress ?? ''}` : ctx.clientIp,
+    'x-forwarded-host',
+    typeof xfh === 'string' && xfh ? xfh : (src.host ?? ctx.host),
+    'x-forwarded-proto',
+    ctx.proto,
+    'x-request-id',
+    ctx.requestId,
+  );
 
-  if (ctx.identity && ctx.decision?.outcome === 'allow') injectIdentity(out, ctx, ctx.identity, s);
-  ctx.req.headers = out;
-  return hasBody;
+  if (ctx.identity && ctx.decision?.outcome === 'allow') pushIdentity(out, ctx, ctx.identity, s);
+  if (ctx.upgrade) ctx.req.headers = headerObject(out);
+  return { headers: out, hasBody };
+}
+
+/** The flat list as the header object http-proxy-3 copies (WebSocket upgrades only). */
+function headerObject(list: Array<string | string[]>): IncomingHttpHeaders {
+  const h: IncomingHttpHeaders = {};
+  for (let i = 0; i < list.length; i += 2) h[list[i] as string] = list[i + 1] as string;
+  return h;
 }
 
 /** Header names the client listed in Connection (besides the usual keep-alive/close/upgrade). */
@@ -118,27 +140,34 @@ function withoutSessionCookie(cookie: string | undefined, name: string): string 
   return kept || undefined;
 }
 
-/** The trusted identity headers (and assertion) for an allowed request with an identity. */
+/** The trusted identity headers (and assertion) for an allowed request with an identity, into a header object. */
 export function injectIdentity(h: IncomingHttpHeaders, ctx: RoutedContext, identity: Identity, s: Services): void {
+  const list: string[] = [];
+  pushIdentity(list, ctx, identity, s);
+  for (let i = 0; i < list.length; i += 2) h[list[i] as string] = list[i + 1] as string;
+}
+
+/** The same, appended to a flat name/value list. */
+function pushIdentity(out: Array<string | string[]>, ctx: RoutedContext, identity: Identity, s: Services): void {
   const app = ctx.app;
   const { email, userId: sub, groups, assertion } = s.assertions.upstream(identity, app.audience, app.jwtAssertion);
-  if (email) h['x-gatehouse-user-email'] = email;
-  if (sub) h['x-gatehouse-user-id'] = sub;
-  if (groups) h['x-gatehouse-user-groups'] = groups;
-  if (assertion) h['x-gatehouse-jwt-assertion'] = assertion;
+  if (email) out.push('x-gatehouse-user-email', email);
+  if (sub) out.push('x-gatehouse-user-id', sub);
+  if (groups) out.push('x-gatehouse-user-groups', groups);
+  if (assertion) out.push('x-gatehouse-jwt-assertion', assertion);
   switch (app.identityHeaders) {
     case 'cloudflare':
-      if (assertion) h['cf-access-jwt-assertion'] = assertion;
-      if (email) h['cf-access-authenticated-user-email'] = email;
+      if (assertion) out.push('cf-access-jwt-assertion', assertion);
+      if (email) out.push('cf-access-authenticated-user-email', email);
       break;
     case 'pomerium':
-      if (assertion) h['x-pomerium-jwt-assertion'] = assertion;
-      if (email) h['x-pomerium-claim-email'] = email;
+      if (assertion) out.push('x-pomerium-jwt-assertion', assertion);
+      if (email) out.push('x-pomerium-claim-email', email);
       break;
     case 'oauth2-proxy':
-      if (email) h['x-auth-request-email'] = email;
-      if (sub) h['x-auth-request-user'] = sub;
-      if (groups) h['x-auth-request-groups'] = groups;
+      if (email) out.push('x-auth-request-email', email);
+      if (sub) out.push('x-auth-request-user', sub);
+      if (groups) out.push('x-auth-request-groups', groups);
       break;
     default:
       break;
