@@ -7,7 +7,7 @@
 //   4. the identity is built from the verified claims only.
 // Every failure becomes a TokenReason in toTokenReason(), the one place jose's errors are converted.
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import type { TokenReason } from '../errors.js';
 import type { Identity } from '../policy/types.js';
@@ -155,7 +155,8 @@ function deepFreeze<T>(v: T): T {
 }
 
 export function sha256Hex(s: string): string {
-  return createHash('sha256').update(s).digest('hex');
+  // One-shot: no Hash object per jti-less token (the same digest as createHash().update().digest()).
+  return hash('sha256', s, 'hex');
 }
 
 /**
