@@ -166,9 +166,10 @@ t.test('revokeSession retries a busy database briefly, then fails', async (t) =>
 
 t.test('records survive kill -9 once flushed', async (t) => {
   const file = join(t.testdir(), 'gatehouse.db');
-  const child = spawn(process.execPath, ['--import=@tapjs/typescript/import', fileURLToPath(new URL('fixtures/kill-child.ts', import.meta.url)), file], {
+  // The suite's own TypeScript loader (test/helpers/ts-cache.mjs: modules transpiled once, cached
+  // on disk), not tap's ts-node one: 0.2 s of CPU for the child instead of 1.3 s.
+  const child = spawn(process.execPath, [`--import=${new URL('../../helpers/ts-cache.mjs', import.meta.url).href}`, fileURLToPath(new URL('fixtures/kill-child.ts', import.meta.url)), file], {
     cwd: process.cwd(),
-    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   t.teardown(() => child.kill('SIGKILL'));
