@@ -1,6 +1,7 @@
 // Conformance cases: every admin list pages with an opaque cursor. Walking the cursor returns each
 // item exactly once, in order; a page never holds more than `limit`; filtered lists stay bounded.
 import type { Test } from 'tap';
+import { SCAN_SLACK } from '../../src/store/cursor.js';
 import type { AppActivity, Page, SessionUpsert } from '../../src/store/types.js';
 import { fresh, type OpenStore } from './conformance.js';
 import { HOUR, MIN, T0, emptyBatch, session } from './records.js';
@@ -49,9 +50,9 @@ export function pageCases(t: Test, open: OpenStore): void {
   t.test('appSessions stays bounded over many unusable sessions: short pages, every usable one once', async (t) => {
     const store = await fresh(t, open);
     const activeAt = T0 + HOUR;
-    // 2,600 expired sessions with newer activity than the 3 usable ones: each page reads a bounded
-    // number of rows, so the walk passes through short (even empty) pages with a cursor.
-    const expired = Array.from({ length: 2600 }, (_, i) => session(`x${String(i).padStart(4, '0')}`, { expiresAt: activeAt - 1 }));
+    // More expired sessions with newer activity than the 3 usable ones than a page reads (limit +
+    // SCAN_SLACK rows): the walk passes through an empty page and a short one with a cursor.
+    const expired = Array.from({ length: SCAN_SLACK + 100 }, (_, i) => session(`x${String(i).padStart(4, '0')}`, { expiresAt: activeAt - 1 }));
     const usable = ['u1', 'u2', 'u3'].map((id) => session(id));
     await store.writeBatch({
       sessions: [...expired, ...usable],
