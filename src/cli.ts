@@ -51,13 +51,13 @@ async function run(command: string | undefined, rest: string[]): Promise<number>
     case 'start':
       return (await import('./cli-gateway.js')).start(rest);
     case 'check':
-      return (await import('./cli-gateway.js')).check(rest);
+      return (await import('./cli-files.js')).check(rest);
     case 'keys':
-      return (await import('./cli-gateway.js')).keys(rest);
+      return (await import('./cli-files.js')).keys(rest);
     case 'backup':
       return (await import('./cli-backup.js')).backup(rest);
     case 'users':
-      if (rest[0] === 'hash-password') return (await import('./cli-gateway.js')).hashPassword(rest.slice(1));
+      if (rest[0] === 'hash-password') return (await import('./cli-files.js')).hashPassword(rest.slice(1));
       return (await import('./admin/cli.js')).runAdminCommand(command, rest);
     case 'sessions':
     case 'login':
