@@ -1,16 +1,12 @@
 // `gatehouse backup`: a copy of the SQLite store taken while another connection keeps writing,
 // including the pages still in the -wal file (a plain cp of gatehouse.db would miss them).
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { gatehouse } from './cli-run.js';
 
-const CLI = resolve(import.meta.dirname, '../dist/cli.js');
-const run = (args: string[], cwd: string) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((done) =>
-    execFile(process.execPath, [CLI, ...args], { cwd, timeout: 60_000 }, (err, stdout, stderr) => done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr })),
-  );
+const run = (args: string[], cwd: string) => gatehouse(args, { cwd });
 
 const GATEWAY = (store: string) => `listen: 127.0.0.1:0
 admin:

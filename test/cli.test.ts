@@ -1,20 +1,13 @@
 // The gateway-side commands (keys, check, start, usage slips) as real processes: every error is
 // one line that says what to do, exit code 2 for a usage slip, never a stack trace.
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { gatehouse as run } from './cli-run.js';
 
-const CLI = resolve(import.meta.dirname, '../dist/cli.js');
 // Each command is a real node process: allow for a slow, busy machine.
 t.setTimeout(300_000);
 
-function gatehouse(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 240_000 }, (err, stdout, stderr) => {
-      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const gatehouse = (args: string[]) => run(args, { timeout: 240_000 });
 
 t.test('gateway-side commands: one line that says what to do, exit 2 for a usage slip', async (t) => {
   const dir = t.testdir({});

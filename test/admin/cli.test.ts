@@ -1,30 +1,18 @@
 // The `gatehouse` admin commands, run as real processes (dist/cli.js) against the running admin API.
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { ADMIN_TOKEN, startAdminStack, type AdminStack, type Json } from './helpers.js';
+import { gatehouse as run, type Run } from '../cli-run.js';
 
-// Each command is a real node process (with coverage hooks): allow for a slow, busy machine.
+// Each command is a real node process: allow for a slow, busy machine.
 t.setTimeout(300_000);
 
-const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
+/** Asynchronous on purpose: the gateway answering the CLI runs in this process. */
 function gatehouse(s: AdminStack | null, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const base = s ? { GATEHOUSE_ADMIN_URL: s.gw.adminUrl, GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN } : {};
-  return new Promise((done) => {
-    // Asynchronous on purpose: the gateway answering the CLI runs in this process.
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...base, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+  const base: Record<string, string> = s ? { GATEHOUSE_ADMIN_URL: s.gw.adminUrl, GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN } : {};
+  return run(args, { env: { ...base, ...env } });
 }
 
 t.test('sessions list, show and revoke; users', async (t) => {

@@ -1,8 +1,6 @@
 // Sessions minted at sign-in (local users) are in the audit before their first proxied request,
 // and an admin revocation ends them on the next request.
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
 import { installAdminApi } from '../../src/admin/install.js';
 import { installLogin } from '../../src/login/install.js';
 import { startStack, startUpstream } from '../helpers/stack.js';
@@ -10,6 +8,7 @@ import { Browser } from '../login/helpers/browser.js';
 import { localSignIn } from '../login/helpers/flows.js';
 import { usersYaml } from '../login/helpers/users.js';
 import { ADMIN_TOKEN, type Json } from './helpers.js';
+import { gatehouse } from '../cli-run.js';
 
 // Sign-ins, then real CLI processes: allow for a slow, busy machine.
 t.setTimeout(300_000);
@@ -56,13 +55,7 @@ t.test('a local sign-in is recorded at login with its full identity', async (t) 
   t.match(locks.body.lockouts, [{ kind: 'user', key: 'uma@corp.example', until: String }]);
 
   // The same through the CLI (a real process, over the admin API).
-  const cli = (...args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
-      const env = { ...process.env, GATEHOUSE_ADMIN_URL: s.adminUrl, GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN };
-      execFile(process.execPath, [resolve(import.meta.dirname, '../../dist/cli.js'), ...args], { env, timeout: 60_000 }, (err, stdout, stderr) =>
-        done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+  const cli = (...args: string[]) => gatehouse(args, { env: { GATEHOUSE_ADMIN_URL: s.adminUrl, GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN } });
   const listed = await cli('login', 'lockouts');
   t.equal(listed.code, 0, listed.stderr);
   t.match(listed.stdout, /^KIND\s+KEY\s+FAILURES\s+LOCKED UNTIL\nuser\s+uma@corp\.example\s+2\s+\d{4}-/);
