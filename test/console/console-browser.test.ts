@@ -13,7 +13,7 @@ import { installAdminApi } from '../../src/admin/install.js';
 import { installConsole } from '../../src/console/install.js';
 import { usersYaml } from '../login/helpers/users.js';
 import { needsChromium } from '../helpers/machine.js';
-import { checkPage, launch, screenshotPath } from './helpers.js';
+import { checkPage, launch, screenshotPath, WIDTHS } from './helpers.js';
 
 t.setTimeout(300_000);
 const SHOTS = process.env.GATEHOUSE_SCREENSHOTS;
@@ -125,39 +125,37 @@ if (needsChromium(t, 'the console browser test')) {
     t.equal(status, 403, 'a post without the CSRF token is refused');
   });
 
-  for (const width of [375, 1280] as const) {
-    t.test(`every console page at ${width} px`, async (t) => {
-      const ctx = await browser.newContext({ viewport: { width, height: 900 } });
-      t.teardown(() => ctx.close());
-      const page = await ctx.newPage();
-      const cspErrors: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) cspErrors.push(m.text());
-      });
-      await page.goto(`${console}/sign-in`);
-      await checkPage(t, page, 'sign-in', width);
-      await page.fill('#token', ADMIN_TOKEN);
-      await Promise.all([page.waitForURL(/\/console\/sessions$/), page.click('button[type=submit]')]);
-      const session = (await page.evaluate(async (u) => ((await (await fetch(u)).text()).match(/\/console\/sessions\/([^"?]+)"/) ?? [])[1], `${console}/sessions?status=all`)) as string;
-      const pages: Array<[string, string]> = [
-        ['sessions', '/sessions?status=all'],
-        ['session', `/sessions/${session}`],
-        ['users', '/users'],
-        ['user', '/users/dana%40example.com'],
-        ['apps', '/apps'],
-        ['app', '/apps/wiki'],
-        ['decisions', '/decisions'],
-        ['decision', `/decisions?request_id=${encodeURIComponent(requestId)}`],
-        ['policy-test', `/policy-test?app=wiki&email=dana%40example.com`],
-        ['config', '/config'],
-        ['actions', '/actions'],
-      ];
-      for (const [name, path] of pages) {
-        const r = await page.goto(`${console}${path}`);
-        t.equal(r?.status(), 200, `${name}: 200`);
-        await checkPage(t, page, name, width);
-      }
-      t.same(cspErrors, [], 'the CSP refused nothing the console uses');
+  t.test(`every console page at ${WIDTHS.join(' and ')} px`, async (t) => {
+    const ctx = await browser.newContext({ viewport: { width: WIDTHS[0], height: 900 } });
+    t.teardown(() => ctx.close());
+    const page = await ctx.newPage();
+    const cspErrors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) cspErrors.push(m.text());
     });
-  }
+    await page.goto(`${console}/sign-in`);
+    await checkPage(t, page, 'sign-in');
+    await page.fill('#token', ADMIN_TOKEN);
+    await Promise.all([page.waitForURL(/\/console\/sessions$/), page.click('button[type=submit]')]);
+    const session = (await page.evaluate(async (u) => ((await (await fetch(u)).text()).match(/\/console\/sessions\/([^"?]+)"/) ?? [])[1], `${console}/sessions?status=all`)) as string;
+    const pages: Array<[string, string]> = [
+      ['sessions', '/sessions?status=all'],
+      ['session', `/sessions/${session}`],
+      ['users', '/users'],
+      ['user', '/users/dana%40example.com'],
+      ['apps', '/apps'],
+      ['app', '/apps/wiki'],
+      ['decisions', '/decisions'],
+      ['decision', `/decisions?request_id=${encodeURIComponent(requestId)}`],
+      ['policy-test', `/policy-test?app=wiki&email=dana%40example.com`],
+      ['config', '/config'],
+      ['actions', '/actions'],
+    ];
+    for (const [name, path] of pages) {
+      const r = await page.goto(`${console}${path}`);
+      t.equal(r?.status(), 200, `${name}: 200`);
+      await checkPage(t, page, name);
+    }
+    t.same(cspErrors, [], 'the CSP refused nothing the console uses');
+  });
 }

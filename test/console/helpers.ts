@@ -22,9 +22,9 @@ interface AxeResult {
   violations: Array<{ id: string; impact: string | null; nodes: Array<{ target: string[] }> }>;
 }
 
-/** Serious or critical axe-core violations on the page, as "rule at selector". */
+/** Serious or critical axe-core violations on the page, as "rule at selector" (axe-core injected once per page). */
 export async function axeSerious(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
+  if (!(await page.evaluate('typeof globalThis.axe === "object"'))) await page.evaluate(AXE);
   const axe = (await page.evaluate(() => (globalThis as unknown as { axe: { run(o: object): Promise<unknown> } }).axe.run({ resultTypes: ['violations'] }))) as AxeResult;
   return axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
@@ -43,11 +43,22 @@ export function screenshotPath(name: string, width: number, shots = process.env.
   return name === 'sessions' ? join(DOCS_IMAGES, `console-${name}-${width}.png`) : null;
 }
 
-/** The page's own checks: no sideways overflow of the page, no serious accessibility violation. */
-export async function checkPage(t: Test, page: Page, name: string, width: number): Promise<void> {
-  const scrollWidth = (await page.evaluate('document.documentElement.scrollWidth')) as number;
-  t.ok(scrollWidth <= width, `${name} at ${width}: no horizontal overflow (${scrollWidth})`);
-  t.same(await axeSerious(page), [], `${name} at ${width}: no serious or critical accessibility violation`);
-  const path = screenshotPath(name, width);
-  if (path) await page.screenshot({ path, fullPage: width < 600 });
+/** The widths every page is checked at: a phone's and a laptop's. */
+export const WIDTHS = [375, 1280] as const;
+
+/**
+ * The page's own checks at each width: no sideways overflow of the page, no serious accessibility
+ * violation. The window is resized, the page not reloaded: the console's layout is CSS alone (no
+ * script reads the width), so a resized page lays out as one loaded at that width. The window ends
+ * at the first width (a phone's), where the next page is loaded.
+ */
+export async function checkPage(t: Test, page: Page, name: string, widths: readonly number[] = WIDTHS): Promise<void> {
+  for (const width of [...widths].reverse()) {
+    await page.setViewportSize({ width, height: 900 });
+    const scrollWidth = (await page.evaluate('document.documentElement.scrollWidth')) as number;
+    t.ok(scrollWidth <= width, `${name} at ${width}: no horizontal overflow (${scrollWidth})`);
+    t.same(await axeSerious(page), [], `${name} at ${width}: no serious or critical accessibility violation`);
+    const path = screenshotPath(name, width);
+    if (path) await page.screenshot({ path, fullPage: width < 600 });
+  }
 }
