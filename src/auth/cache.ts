@@ -172,8 +172,10 @@ export class TokenCache {
 
   constructor(options: CacheOptions) {
     this.options = { ...options };
+    // No `max`: lru-cache would preallocate its key, value, link, size and TTL arrays for all
+    // max_entries slots when the cache is made (100,000 by default: ~5 MiB in every process, before
+    // the first token). The entry bound is kept by set() instead; the arrays grow with use.
     this.lru = new LRUCache<string, Identity | Capped>({
-      max: options.maxEntries,
       maxSize: options.maxBytes,
       // An entry larger than the whole budget is simply not cached.
       maxEntrySize: options.maxBytes,
@@ -218,6 +220,8 @@ export class TokenCache {
     const capped = until < exp;
     const size = estimateSize(key, identity) + (capped ? CAPPED : 0);
     this.lru.set(key, capped ? new Capped(identity, until) : identity, { ttl, size });
+    // The least recently used entry goes (an 'evict', counted), as lru-cache's own `max` would do.
+    if (this.lru.size > this.options.maxEntries) this.lru.pop();
   }
 
   delete(key: string): void {
