@@ -98,7 +98,7 @@ export class AssertionSigner {
     if (entries !== undefined) {
       for (let i = 0; i < entries.length; i++) {
         const c = entries[i] as Cached;
-        if (c.identity === identity && c.audience === audience && now < c.refreshAt && (c.assertion !== null || !signed)) return c;
+        if (c.identity === identity && c.audience === audience && now < c.refreshAt && (c.assertion !== null) === signed) return c;
       }
     }
     const made = this.make(identity, audience, now, signed, entries);
@@ -106,7 +106,11 @@ export class AssertionSigner {
     return made;
   }
 
-  /** Puts `made` first; drops what it replaces (same identity object and audience) and what is stale. */
+  /**
+   * Puts `made` first; drops what it replaces (same identity object, audience and signedness) and what
+   * is stale. Signed and unsigned entries are kept apart: two apps may share an audience while only
+   * one of them wants the assertion (jwt_assertion: false must never receive one).
+   */
   private remember(entries: Cached[] | undefined, made: Cached, now: number): void {
     if (entries === undefined) {
       this.cache.set(made.identity.sessionId, [made]);
@@ -115,7 +119,7 @@ export class AssertionSigner {
     const kept = [made];
     for (const c of entries) {
       if (kept.length >= MAX_PER_SESSION) break;
-      if (now < c.refreshAt && !(c.identity === made.identity && c.audience === made.audience)) kept.push(c);
+      if (now < c.refreshAt && !(c.identity === made.identity && c.audience === made.audience && (c.assertion === null) === (made.assertion === null))) kept.push(c);
     }
     this.cache.set(made.identity.sessionId, kept);
   }

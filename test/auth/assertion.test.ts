@@ -137,4 +137,14 @@ t.test('one signature per identity × app: identities that say the same share it
   t.equal(plain.assertion, null);
   t.equal(plain.email, 'alice@corp.example');
   t.equal(signer.signatures, n);
+
+  // Two apps with one audience, only one signed: the unsigned one never gets the other's assertion,
+  // and neither entry evicts the other.
+  const one = identity({ sessionId: 'sess-4' });
+  const signedUp = signer.upstream(one, 'shared', true, now);
+  t.type(signedUp.assertion, 'string');
+  t.equal(signer.upstream(one, 'shared', false, now).assertion, null, 'jwt_assertion: false gets no assertion');
+  t.equal(signer.upstream(one, 'shared', true, now).assertion, signedUp.assertion, 'the signed one is still cached');
+  t.equal(signer.upstream(one, 'shared', false, now).assertion, null);
+  t.equal(signer.signatures, n + 1, 'one signature for both apps');
 });
