@@ -10,6 +10,9 @@ import { mintSessionToken } from '../../src/auth/session-token.js';
 import { hashSecret } from '../../src/auth/password.js';
 import type { Test } from 'tap';
 import { request, startStack, startUpstream, type Stack, type Upstream } from '../helpers/stack.js';
+// Cheap scrypt parameters (as the users files of the login tests): the hash is self-describing and
+// what is tested here is the service token, not the cost of guessing its secret.
+import { FAST } from '../login/helpers/users.js';
 
 const ISSUER = 'https://sso.test';
 
@@ -75,7 +78,7 @@ const staffApp = (upstream: string, extra: Record<string, unknown> = {}) => ({
 async function setup(t: Test, gateway: Record<string, unknown> = {}) {
   const idp = await startIdp(t);
   const up = await startUpstream(t);
-  const secretHash = await hashSecret('s3cret-deployer-secret');
+  const secretHash = await hashSecret('s3cret-deployer-secret', FAST);
   const s = await startStack(t, {
     apps: {
       app: staffApp(up.url),

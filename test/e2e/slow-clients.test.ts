@@ -10,6 +10,9 @@ import http from 'node:http';
 import net from 'node:net';
 import { hashSecret } from '../../src/auth/password.js';
 import { startStack, startUpstream, type Stack } from '../helpers/stack.js';
+// Cheap scrypt parameters (as the users files of the login tests): the hash is self-describing and
+// what is tested here is the service token, not the cost of guessing its secret.
+import { FAST } from '../login/helpers/users.js';
 
 const SLOW_CLIENTS = 300;
 const PROBE_TIMEOUT = '3s';
@@ -49,7 +52,7 @@ async function sharedUpstream(t: Test) {
 }
 
 async function stack(t: Test, upstream: string, gateway: Record<string, unknown> = {}, open: Record<string, unknown> = {}): Promise<Stack> {
-  const secretHash = await hashSecret(SVC['gatehouse-client-secret']);
+  const secretHash = await hashSecret(SVC['gatehouse-client-secret'], FAST);
   return startStack(t, {
     apps: {
       open: { name: 'open', hosts: ['open.test'], upstream, policies: [{ name: 'all', action: 'bypass', include: [{ everyone: true }] }], ...open },
