@@ -1,17 +1,22 @@
-// Sign-in with `workers: 2`: the steps of one sign-in land on different workers (node:cluster hands
-// each new connection to the next worker, and the test client opens a connection per request), so
-// flows, CSRF, handoff codes and failure counts must be shared. A real process from dist/ (built by
-// `npm test`).
+// Sign-in and live identity with `workers: 2`: the steps of one sign-in land on different workers
+// (node:cluster hands each new connection to the next worker, and the test client opens a
+// connection per request), so flows, CSRF, handoff codes and failure counts must be shared; and a
+// change made in one worker (SCIM is served by worker 1's admin listener) decides the next request
+// on every worker, not only on the worker that made it — the primary relays it as it relays
+// revocations. One real process from dist/ (built by `npm test`) for both: a workers gateway is
+// three node processes to start.
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { startUpstream } from '../helpers/stack.js';
+import { eventually } from '../helpers/pg.js';
 import { Browser, parseForm, type Page } from '../login/helpers/browser.js';
 import { localSignIn } from '../login/helpers/flows.js';
 import { usersYaml } from '../login/helpers/users.js';
 
 const CLI = resolve(import.meta.dirname, '../../dist/cli.js');
+const SCIM_TOKEN = 'scim-token-for-workers-0123456789';
 const up = await startUpstream(t);
 const app = (name: string, host: string) => stringify({ name, hosts: [host], upstream: up.url, policies: [{ name: 'staff', action: 'allow', include: [{ group: 'staff' }] }] });
 const dir = t.testdir({
@@ -23,20 +28,26 @@ const dir = t.testdir({
     store: { sqlite: './data/g.db' },
     apps: './apps',
     login: { host: 'app.test', lockout_threshold: 3 },
+    scim: { groups: 'replace' },
     identity_providers: [{ id: 'local', type: 'local_users', file: './users.yaml' }],
   }),
   'users.yaml': await usersYaml([
     { email: 'ann@example.com', password: 'ann-password', groups: ['staff'] },
     { email: 'bob@example.com', password: 'bob-password', groups: ['staff'] },
+    // The live identity case's user: SCIM provisions only her (groups: replace applies to her alone).
+    { email: 'cy@example.com', password: 'cy-password', groups: ['staff'] },
   ]),
   apps: { 'app.yaml': app('app', 'app.test'), 'shop.yaml': app('shop', 'shop.other.test') },
 });
 
-const proc = spawn(process.execPath, [CLI, 'start', '--config', 'gateway.yaml'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+const proc = spawn(process.execPath, [CLI, 'start', '--config', 'gateway.yaml'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, GATEHOUSE_SCIM_TOKEN: SCIM_TOKEN } });
 t.teardown(() => {
   proc.kill('SIGKILL');
 });
 const workers = new Set<number>();
+/** Workers that answered a request (log lines "request"), since the set was last cleared. */
+const answeredBy = new Set<number>();
+let admin = '';
 const port = await new Promise<number>((done, fail) => {
   let buf = '';
   let found = 0;
@@ -44,10 +55,13 @@ const port = await new Promise<number>((done, fail) => {
     buf += d;
     let i;
     while ((i = buf.indexOf('\n')) !== -1) {
-      const msg = JSON.parse(buf.slice(0, i)) as { msg: string; pid: number; data?: string };
+      const msg = JSON.parse(buf.slice(0, i)) as { msg: string; pid: number; data?: string; admin?: string };
       buf = buf.slice(i + 1);
       if (msg.msg === 'signed in') workers.add(msg.pid);
-      if (msg.msg === 'gatehouse listening' && ++found === 2) done(Number(new URL(msg.data as string).port));
+      if (msg.msg === 'request') answeredBy.add(msg.pid);
+      if (msg.msg !== 'gatehouse listening') continue;
+      if (msg.admin) admin = msg.admin;
+      if (++found === 2) done(Number(new URL(msg.data as string).port));
     }
   });
   proc.on('exit', (code) => fail(new Error(`gatehouse exited with ${code}`)));
@@ -91,4 +105,28 @@ t.test('failures on both workers count towards one lockout', async (t) => {
     await new Promise((r) => setTimeout(r, 20));
   }
   t.same(statuses, [401, 401, 429, 429]);
+});
+
+t.test('a SCIM change through worker 1 decides the next request on both workers', async (t) => {
+  t.ok(admin, 'one of the workers serves the admin listener');
+  const b = new Browser(hosts);
+  t.equal((await localSignIn(b, 'http://app.test/.gatehouse/login?rd=%2F', { email: 'cy@example.com', password: 'cy-password' })).status, 303);
+  // One connection per request: node:cluster hands them to both workers, which both cache the session.
+  const statuses = async () => {
+    const out: number[] = [];
+    for (let i = 0; i < 6; i++) out.push((await b.request('http://app.test/')).status);
+    return out;
+  };
+  answeredBy.clear();
+  t.same(await statuses(), [200, 200, 200, 200, 200, 200]);
+  await eventually(() => answeredBy.size === 2, 5000, 50, 'both workers answered');
+
+  // SCIM provisions Cy in no group; with scim.groups: replace she loses staff.
+  const res = await fetch(`${admin}/scim/v2/Users`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${SCIM_TOKEN}`, 'content-type': 'application/scim+json' },
+    body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'cy@example.com', active: true }),
+  });
+  t.equal(res.status, 201);
+  await eventually(async () => (await statuses()).every((s) => s === 403), 5000, 50, 'every worker decides on the new identity');
 });
