@@ -82,9 +82,9 @@ if (needsChromium(t, 'the device (WebAuthn) browser test')) {
   };
   const api = (context: BrowserContext, url = app) => context.request.get(url, { headers: { accept: 'application/json' }, maxRedirects: 0 });
   const axe = async (t: Test, page: Page, name: string) => {
+    await page.evaluate(AXE); // once per page: resizing keeps the document
     for (const width of [375, 1280]) {
       await page.setViewportSize({ width, height: 800 });
-      await page.evaluate(AXE);
       const r = (await page.evaluate(() => (globalThis as unknown as { axe: { run(o: object): Promise<unknown> } }).axe.run({ resultTypes: ['violations'] }))) as AxeResult;
       const serious = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
       t.same(serious, [], `${name} at ${width} px: no serious or critical accessibility violations`);
