@@ -54,10 +54,12 @@ if (needsChromium(t, 'the console browser test')) {
 
   const console = `${stack.adminUrl}/console`;
 
+  // The admin's browser: signed in by the walk below, then the target of the cross-site posts.
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  t.teardown(() => ctx.close());
+  const page = await ctx.newPage();
+
   t.test('an admin finds the denial, explains it, runs the what-if, revokes', async (t) => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    t.teardown(() => ctx.close());
-    const page = await ctx.newPage();
     await page.goto(`${console}/`);
     t.match(page.url(), /\/console\/sign-in\?next=/, 'asked to sign in');
     await page.fill('#token', 'not-the-token');
@@ -107,13 +109,8 @@ if (needsChromium(t, 'the console browser test')) {
   });
 
   t.test('cross-site and token-less posts are refused', async (t) => {
-    const ctx = await browser.newContext();
-    t.teardown(() => ctx.close());
-    const page = await ctx.newPage();
-    await page.goto(`${console}/sign-in`);
-    await page.fill('#token', ADMIN_TOKEN);
-    await Promise.all([page.waitForURL(/\/console\/sessions$/), page.click('button[type=submit]')]);
-    // A page of another origin posts a revocation form to the console.
+    // In the admin's browser, signed in to the console by the walk above: a page of another origin
+    // posts a revocation form to the console.
     const evil = `http://127.0.0.1:${up.port}/`;
     await page.goto(evil);
     await page.setContent(`<form id="f" method="post" action="${console}/users/dana%40example.com/logout"><input name="reason" value="x"><input name="csrf" value="guess"></form>`);
