@@ -1,5 +1,5 @@
 // Profiles one case under load with `node --cpu-prof` and prints the heaviest functions by self time.
-//   node bench/profile.mjs [--case gh-allow|gh-bypass|gh-deny|gh-fa|cold-ES256|cold-RS256|cold-EdDSA|cold-HS256|bare|bare-fetch] [--duration 8]
+//   node bench/profile.mjs [--case gh-allow|gh-bypass|gh-bypass-cookie|gh-allow-noassert|gh-deny|gh-fa|cold-ES256|cold-RS256|cold-EdDSA|cold-HS256|bare|bare-fetch] [--duration 8]
 //                          [--connections 50] [--top 30] [--keep]
 // The gateway (or bare proxy) runs as its own process with --cpu-prof; the profile is written when
 // it exits on SIGTERM. Load comes from wrk/autocannon (tokens-load.mjs for cold-*).
@@ -64,7 +64,8 @@ try {
       gwDir = gw.dir;
       const svc = await startGatehouse(gw, { nodeArgs });
       const cookie = await mintCookie(gw.keysFile);
-      const host = { 'gh-bypass': HOSTS.bypass, 'gh-allow': HOSTS.allow, 'gh-deny': HOSTS.deny }[o.case] ?? HOSTS.allow;
+      // gh-bypass-cookie: the bypass app with the allow case's session cookie (what the cookie alone costs).
+      const host = { 'gh-bypass': HOSTS.bypass, 'gh-bypass-cookie': HOSTS.bypass, 'gh-allow': HOSTS.allow, 'gh-allow-noassert': HOSTS.plain, 'gh-deny': HOSTS.deny }[o.case] ?? HOSTS.allow;
       if (fa) target = { svc, url: `http://127.0.0.1:${gw.dataPort}/.gatehouse/auth`, headers: subrequestHeaders(`${COOKIE}=${cookie}`) };
       else target = { svc, url: `http://127.0.0.1:${gw.dataPort}/`, headers: { host, ...(o.case === 'gh-bypass' || cold ? {} : { cookie: `${COOKIE}=${cookie}` }) }, cold, keys, gw, hsSecret };
     }
