@@ -106,11 +106,14 @@ function youngGenerationBytes(): number {
  * under load (issue 18: RSS after a sustained load). --max-semi-space-size is read only when the
  * heap is set up, but --semi-space-growth-factor each time the space would grow: the start path
  * freezes growth before the gateway's modules load (start-up garbage would otherwise grow it to
- * 32 MiB at once), then lets it grow again and freezes it once it has reached the cap, checked
- * after each collection.
+ * 32 MiB at once); serving, the factor is V8's own (2) while the space is below the cap and 1 at
+ * the cap, checked after each collection. Checked every time, not once: V8 shrinks the space again
+ * when allocation slows (idle), and a factor left at 1 would then keep it small for good (measured:
+ * streaming at half its throughput).
  */
 export class YoungGenerationCap {
   private observer: PerformanceObserver | null = null;
+  private factor = 0;
 
   constructor(
     private readonly capBytes = YOUNG_GENERATION_CAP_MIB * MIB,
@@ -120,29 +123,33 @@ export class YoungGenerationCap {
 
   /** Before the gateway loads: no growth during start-up. */
   freeze(): this {
-    this.setFlag('--semi-space-growth-factor=1');
+    this.use(1);
     return this;
   }
 
-  /** Serving: grow (V8's factor 2) up to the cap, then stop. */
+  /** Serving: grow (V8's factor 2) up to the cap, never past it. */
   start(): this {
-    if (this.check()) return this;
-    this.setFlag('--semi-space-growth-factor=2');
-    this.observer = new PerformanceObserver(() => this.check());
+    this.check();
+    this.observer ??= new PerformanceObserver(() => this.check());
     this.observer.observe({ entryTypes: ['gc'] });
     return this;
   }
 
-  /** true once the cap is reached (growth is then frozen for good). */
+  /** Sets the factor for the space's current size; true when it is at the cap. */
   check(): boolean {
-    if (this.size() < this.capBytes) return false;
-    this.setFlag('--semi-space-growth-factor=1');
-    this.stop();
-    return true;
+    const atCap = this.size() >= this.capBytes;
+    this.use(atCap ? 1 : 2);
+    return atCap;
   }
 
   stop(): void {
     this.observer?.disconnect();
     this.observer = null;
+  }
+
+  private use(factor: number): void {
+    if (factor === this.factor) return;
+    this.factor = factor;
+    this.setFlag(`--semi-space-growth-factor=${factor}`);
   }
 }
