@@ -17,7 +17,7 @@ import { installDevices } from './devices/install.js';
 import cluster from 'node:cluster';
 import { bridgeIdentities, bridgeRevocations, superviseWorkers, workerId } from './process/cluster.js';
 import { bridgeMetrics } from './process/cluster-metrics.js';
-import { HeapGovernor, operatorHeapFlags, type YoungGenerationCap } from './process/heap.js';
+import { HeapGovernor, operatorHeapFlags } from './process/heap.js';
 import { parseCommandArgs } from './cli-args.js';
 import { ensureAdminTokenFile } from './admin/token-file.js';
 import { banner } from './banner.js';
@@ -38,7 +38,7 @@ function refuse(err: ConfigError): number {
 /** The demo's local user (config/users.yaml), shown in the banner of `npm start`. */
 const DEMO_USER = { email: 'demo@example.com', password: 'gatehouse-demo' };
 
-export async function start(args: string[], young: YoungGenerationCap | null = null): Promise<number> {
+export async function start(args: string[]): Promise<number> {
   const { values } = parseCommandArgs(args, { config: { type: 'string', short: 'c' }, 'example-upstream': { type: 'boolean' } });
   const file = resolve(String(values.config ?? 'gateway.yaml'));
   // Validate before anything starts (and before forking) so a bad config fails once, loudly.
@@ -99,12 +99,10 @@ export async function start(args: string[], young: YoungGenerationCap | null = n
   // Every serving process (a single one, or each worker): see heap.ts.
   const authenticator = gateway.services.authenticator;
   const heap = operatorHeapFlags() ? null : new HeapGovernor(() => authenticator.cacheStats()).start();
-  young?.start();
   await new Promise<void>((done) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down');
       heap?.stop();
-      young?.stop();
       void gateway.close().then(done);
     };
     process.once('SIGTERM', () => stop('SIGTERM'));

@@ -48,12 +48,8 @@ async function main(argv: string[]): Promise<number> {
 
 async function run(command: string | undefined, rest: string[]): Promise<number> {
   switch (command) {
-    case 'start': {
-      // Before the gateway's modules load: see YoungGenerationCap.
-      const { YoungGenerationCap, operatorYoungFlags } = await import('./process/heap.js');
-      const young = operatorYoungFlags() ? null : new YoungGenerationCap().freeze();
-      return (await import('./cli-gateway.js')).start(rest, young);
-    }
+    case 'start':
+      return (await import('./cli-gateway.js')).start(rest);
     case 'check':
       return (await import('./cli-files.js')).check(rest);
     case 'keys':

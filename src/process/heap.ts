@@ -16,7 +16,6 @@
 // it recomputes its heap limits, so setting it at run time works (0 means "V8 decides"). An
 // operator's own heap flags win.
 import v8 from 'node:v8';
-import { PerformanceObserver } from 'node:perf_hooks';
 
 /** Old-generation growth between full collections while the cache churns: 1 + this / 100. */
 export const CHURN_HEAP_GROWING_PERCENT = 50;
@@ -84,72 +83,5 @@ export class HeapGovernor {
     this.timer = null;
     if (this.tight) this.setFlag('--heap-growing-percent=0');
     this.tight = false;
-  }
-}
-
-/** The young generation's size (both semi-spaces) a serving process stops growing at, in MiB. */
-export const YOUNG_GENERATION_CAP_MIB = 16;
-const MIB = 1024 * 1024;
-const OPERATOR_YOUNG_FLAG = /(?:^|\s)--(?:max[-_]semi[-_]space[-_]size|min[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)(?:[=\s]|$)/;
-
-/** Whether the operator sized the young generation themselves; then it is left alone. */
-export function operatorYoungFlags(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): boolean {
-  return execArgv.some((a) => OPERATOR_YOUNG_FLAG.test(a)) || OPERATOR_YOUNG_FLAG.test(nodeOptions);
-}
-
-function youngGenerationBytes(): number {
-  return v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
-}
-
-/**
- * Holds V8's young generation at YOUNG_GENERATION_CAP_MIB instead of the 32 MiB V8 grows it to
- * under load (issue 18: RSS after a sustained load). --max-semi-space-size is read only when the
- * heap is set up, but --semi-space-growth-factor each time the space would grow: the start path
- * freezes growth before the gateway's modules load (start-up garbage would otherwise grow it to
- * 32 MiB at once); serving, the factor is V8's own (2) while the space is below the cap and 1 at
- * the cap, checked after each collection. Checked every time, not once: V8 shrinks the space again
- * when allocation slows (idle), and a factor left at 1 would then keep it small for good (measured:
- * streaming at half its throughput).
- */
-export class YoungGenerationCap {
-  private observer: PerformanceObserver | null = null;
-  private factor = 0;
-
-  constructor(
-    private readonly capBytes = YOUNG_GENERATION_CAP_MIB * MIB,
-    private readonly setFlag: (flag: string) => void = (f) => v8.setFlagsFromString(f),
-    private readonly size: () => number = youngGenerationBytes,
-  ) {}
-
-  /** Before the gateway loads: no growth during start-up. */
-  freeze(): this {
-    this.use(1);
-    return this;
-  }
-
-  /** Serving: grow (V8's factor 2) up to the cap, never past it. */
-  start(): this {
-    this.check();
-    this.observer ??= new PerformanceObserver(() => this.check());
-    this.observer.observe({ entryTypes: ['gc'] });
-    return this;
-  }
-
-  /** Sets the factor for the space's current size; true when it is at the cap. */
-  check(): boolean {
-    const atCap = this.size() >= this.capBytes;
-    this.use(atCap ? 1 : 2);
-    return atCap;
-  }
-
-  stop(): void {
-    this.observer?.disconnect();
-    this.observer = null;
-  }
-
-  private use(factor: number): void {
-    if (factor === this.factor) return;
-    this.factor = factor;
-    this.setFlag(`--semi-space-growth-factor=${factor}`);
   }
 }
