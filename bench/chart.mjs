@@ -33,7 +33,9 @@ function mkdirp(out) {
 }
 
 function svg(run) {
-  const rows = run.cases.map(({ id, label }) => ({ id, label, ...run.summary[id] })).filter((r) => r.rps?.median);
+  // The table's labels say what each process is; the chart's left column has room for a short name.
+  const SHORT = { 'nginx-fa': 'nginx auth_request → Gatehouse forward-auth', 'nginx-fa-floor': 'FLOOR: nginx auth_request → bare node:http', 'nginx-fa-base': 'nginx auth_request → baseline build' };
+  const rows = run.cases.map(({ id, label }) => ({ id, ...run.summary[id], label: SHORT[id] ?? run.summary[id]?.label ?? label })).filter((r) => r.rps?.median);
   const W = 860, left = 370, right = 110, rowH = 24, top = 58, bottom = 42;
   const H = top + rows.length * rowH + bottom;
   const max = niceMax(Math.max(...rows.map((r) => r.rps.range?.[1] ?? r.rps.median)));
