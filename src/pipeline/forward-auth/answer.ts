@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { UpstreamIdentity } from '../../auth/assertion.js';
 import type { RequestContext, RoutedContext } from '../../context.js';
 import type { Rejection } from '../../errors.js';
+import { pushProductHeaders } from '../forward/headers.js';
 import type { Services } from '../services.js';
 
 type Flavor = RoutedContext['app']['identityHeaders'];
@@ -45,7 +46,7 @@ export function answerAllowed(ctx: RoutedContext, s: Services, res: ServerRespon
   }
 }
 
-/** The identity's answer for this app: the same values proxy mode sends upstream (injectIdentity). */
+/** The identity's answer for this app: the same values proxy mode sends upstream (pushIdentity). */
 function identityHead(ctx: RoutedContext, s: Services): string[] {
   const app = ctx.app;
   const up = s.assertions.upstream(ctx.identity as NonNullable<RoutedContext['identity']>, app.audience, app.jwtAssertion);
@@ -70,26 +71,7 @@ function answerHead(up: UpstreamIdentity | null, flavor: Flavor): string[] {
     'x-gatehouse-user-groups', groups,
     'x-gatehouse-jwt-assertion', assertion,
   ];
-  const add = (name: string, value: string): void => {
-    if (value) head.push(name, value);
-  };
-  switch (flavor) {
-    case 'cloudflare':
-      add('cf-access-jwt-assertion', assertion);
-      add('cf-access-authenticated-user-email', email);
-      break;
-    case 'pomerium':
-      add('x-pomerium-jwt-assertion', assertion);
-      add('x-pomerium-claim-email', email);
-      break;
-    case 'oauth2-proxy':
-      add('x-auth-request-email', email);
-      add('x-auth-request-user', sub);
-      add('x-auth-request-groups', groups);
-      break;
-    default:
-      break;
-  }
+  if (up) pushProductHeaders(head, up, flavor);
   return head;
 }
 

@@ -3,6 +3,7 @@
 // its own — so no client can spoof an identity or make the gateway drop one of its headers.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RoutedContext } from '../../context.js';
+import type { UpstreamIdentity } from '../../auth/assertion.js';
 import type { Identity } from '../../policy/types.js';
 import type { Services } from '../services.js';
 
@@ -140,22 +141,24 @@ function withoutSessionCookie(cookie: string | undefined, name: string): string 
   return kept || undefined;
 }
 
-/** The trusted identity headers (and assertion) for an allowed request with an identity, into a header object. */
-export function injectIdentity(h: IncomingHttpHeaders, ctx: RoutedContext, identity: Identity, s: Services): void {
-  const list: string[] = [];
-  pushIdentity(list, ctx, identity, s);
-  for (let i = 0; i < list.length; i += 2) h[list[i] as string] = list[i + 1] as string;
-}
-
-/** The same, appended to a flat name/value list. */
+/** The trusted identity headers (and assertion) for an allowed request with an identity, appended to a flat name/value list. */
 function pushIdentity(out: Array<string | string[]>, ctx: RoutedContext, identity: Identity, s: Services): void {
   const app = ctx.app;
-  const { email, userId: sub, groups, assertion } = s.assertions.upstream(identity, app.audience, app.jwtAssertion);
-  if (email) out.push('x-gatehouse-user-email', email);
-  if (sub) out.push('x-gatehouse-user-id', sub);
-  if (groups) out.push('x-gatehouse-user-groups', groups);
-  if (assertion) out.push('x-gatehouse-jwt-assertion', assertion);
-  switch (app.identityHeaders) {
+  const up = s.assertions.upstream(identity, app.audience, app.jwtAssertion);
+  if (up.email) out.push('x-gatehouse-user-email', up.email);
+  if (up.userId) out.push('x-gatehouse-user-id', up.userId);
+  if (up.groups) out.push('x-gatehouse-user-groups', up.groups);
+  if (up.assertion) out.push('x-gatehouse-jwt-assertion', up.assertion);
+  pushProductHeaders(out, up, app.identityHeaders);
+}
+
+/**
+ * The identity_headers product's own names for the same values (each only when it has one): proxy
+ * mode sends them upstream, forward-auth answers them for the proxy to copy.
+ */
+export function pushProductHeaders(out: Array<string | string[]>, up: UpstreamIdentity, flavor: RoutedContext['app']['identityHeaders']): void {
+  const { email, userId: sub, groups, assertion } = up;
+  switch (flavor) {
     case 'cloudflare':
       if (assertion) out.push('cf-access-jwt-assertion', assertion);
       if (email) out.push('cf-access-authenticated-user-email', email);
